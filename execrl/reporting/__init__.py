@@ -1,0 +1,1 @@
+"""Figures and the HTML report. Imports nothing that computes results: it only presents them."""

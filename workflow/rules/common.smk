@@ -1,0 +1,20 @@
+# Shared helpers: config validation, code hashes for params, paths every stage uses.
+
+from execrl.config import load_schema, validate_config
+from execrl.provenance import code_hash
+from execrl.tasks import default_humaneval_path
+
+# Fill defaults and reject unknown keys, wrong types and missing files before any job runs.
+config.update(validate_config(config, load_schema(workflow.source_path("../schemas/config.schema.yaml"))))
+
+RESULTS = "results"
+TEMPLATE_DIR = "report"  # Jinja2 templates and CSS of the HTML report (relative to the repository root)
+
+
+def code(*modules):
+    """Content hash of the named execrl modules of this checkout: as a param, an edit reruns the rule."""
+    return code_hash(*modules, root=Path(workflow.basedir) / "execrl")
+
+
+def humaneval_source():
+    return config["tasks"]["humaneval"]["path"] or str(default_humaneval_path())

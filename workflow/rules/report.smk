@@ -1,0 +1,25 @@
+# Stage 5: the shareable HTML report.
+
+
+rule report:
+    """Render results/report/index.html from the Jinja2 templates in report/."""
+    input:
+        verdicts=rules.humaneval_canonical.output.verdicts,
+        summary=rules.humaneval_canonical.output.summary,
+        index=f"{TEMPLATE_DIR}/index.html.j2",
+        templates=sorted(str(p) for p in Path(TEMPLATE_DIR).glob("*") if p.is_file()),
+    output:
+        html=f"{RESULTS}/report/index.html",
+    params:
+        config=config,
+        code=code("reporting", "provenance.py", "io.py"),
+    log:
+        f"{RESULTS}/logs/report.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/report.tsv"
+    threads: 1
+    resources:
+        mem_mb=1024,
+        runtime=5,
+    script:
+        "../../scripts/report.py"
