@@ -1,10 +1,31 @@
-"""Running candidate programs.
+"""Tamper-proof, isolated and fast execution of untrusted Python: the reward signal.
 
-For now a plain runner: one fresh interpreter per check program, verdict from its exit status.
-It is honest for trusted candidates (canonical solutions, deliberately wrong stubs) but an
-untrusted program can forge its exit status; the tamper-proof sandbox replaces it.
+    from execrl.sandbox import Job, Sandbox, Test
+    with Sandbox(workers=2) as sandbox:
+        verdict = sandbox.run(Job("t0", "def add(a, b):\\n    return a + b\\n", "add", (Test((1, 2), 3),)))
+    verdict.status  # "passed"
+
+The untrusted program runs in a forked, isolated child that receives only its text, the entry point
+and the test inputs; it reports each output as plain data, and this process compares it with the
+expected value (``compare.outputs_equal``). See ``worker.py`` for the isolation layers and
+``protocol.py`` for the frames.
 """
 
-from execrl.sandbox.check_program import CheckResult, run_check_program, run_check_programs
+from execrl.sandbox.compare import outputs_equal
+from execrl.sandbox.pool import Sandbox, SandboxError, capabilities, decide, run, run_many
+from execrl.sandbox.records import STATUSES, Job, Test, TestOutcome, Verdict
 
-__all__ = ["CheckResult", "run_check_program", "run_check_programs"]
+__all__ = [
+    "STATUSES",
+    "Job",
+    "Sandbox",
+    "SandboxError",
+    "Test",
+    "TestOutcome",
+    "Verdict",
+    "capabilities",
+    "decide",
+    "outputs_equal",
+    "run",
+    "run_many",
+]

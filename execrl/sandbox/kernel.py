@@ -1,0 +1,206 @@
+"""Linux kernel interfaces the sandbox needs that the standard library lacks, through ctypes.
+
+Namespaces (unshare, setns), mounts, prctl, a seccomp-BPF filter and Landlock. Every function
+raises OSError with the failing call's name; callers decide whether a layer is optional.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import platform
+import struct
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+CLONE_NEWCGROUP = 0x02000000
+NAMESPACE_FLAGS = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP
+
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
+MNT_DETACH = 2
+PR_SET_PDEATHSIG, PR_SET_SECCOMP, PR_SET_NO_NEW_PRIVS = 1, 22, 38
+
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+libc.syscall.restype = ctypes.c_long
+
+# fork(2) called through the Python C API keeps the GIL and skips CPython's at-fork hooks (about
+# 0.3 ms each). Only the single-threaded worker uses it, and its child never returns to the worker's
+# code: it either runs a job and calls os._exit, or dies.
+_python_api = ctypes.PyDLL(None)
+_python_api.fork.restype = ctypes.c_int
+
+
+def raw_fork() -> int:
+    pid = _python_api.fork()
+    if pid < 0:
+        raise OSError(ctypes.get_errno(), "fork failed")
+    return pid
+
+
+def _check(result: int, what: str) -> int:
+    if result < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+    return result
+
+
+def unshare(flags: int) -> None:
+    _check(libc.unshare(flags), f"unshare({flags:#x})")
+
+
+def setns(fd: int, nstype: int) -> None:
+    _check(libc.setns(fd, nstype), "setns")
+
+
+def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    def enc(s: str | None) -> bytes | None:
+        return s.encode() if s is not None else None
+
+    _check(libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)), f"mount {target}")
+
+
+def umount(target: str) -> None:
+    _check(libc.umount2(target.encode(), MNT_DETACH), f"umount {target}")
+
+
+def prctl(option: int, arg: int) -> None:
+    _check(libc.prctl(option, arg, 0, 0, 0), f"prctl({option})")
+
+
+# --- seccomp: deny the calls an untrusted solution never needs and an escape always does ----------
+
+_X86_64_DENIED = {
+    41: "socket", 101: "ptrace", 272: "unshare", 308: "setns", 165: "mount", 166: "umount2",
+    155: "pivot_root", 161: "chroot", 248: "add_key", 249: "request_key", 250: "keyctl", 321: "bpf",
+    323: "userfaultfd", 298: "perf_event_open", 425: "io_uring_setup", 426: "io_uring_enter",
+    427: "io_uring_register", 310: "process_vm_readv", 311: "process_vm_writev", 312: "kcmp",
+    246: "kexec_load", 175: "init_module", 313: "finit_module", 169: "reboot", 167: "swapon",
+}
+_NR_CLONE, _NR_CLONE3 = 56, 435
+_AUDIT_ARCH_X86_64 = 0xC000003E
+_LD_W_ABS, _JEQ_K, _JGE_K, _JSET_K, _RET_K = 0x20, 0x15, 0x35, 0x45, 0x06
+_RET_ALLOW, _RET_KILL_PROCESS = 0x7FFF0000, 0x80000000
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint32)]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+def seccomp_supported() -> bool:
+    return platform.machine() == "x86_64"
+
+
+def build_seccomp_filter() -> tuple[ctypes.Array, _SockFprog]:
+    """Classic BPF: EPERM for the denied calls and for clone() with namespace flags, ENOSYS for
+    clone3 (glibc then falls back to clone, whose flags the filter can see), kill on a foreign arch."""
+    ret_errno = lambda e: 0x00050000 | e  # noqa: E731
+    program = [
+        (_LD_W_ABS, 0, 0, 4),  # A = arch
+        (_JEQ_K, 1, 0, _AUDIT_ARCH_X86_64),
+        (_RET_K, 0, 0, _RET_KILL_PROCESS),
+        (_LD_W_ABS, 0, 0, 0),  # A = syscall number
+        (_JGE_K, 0, 1, 0x40000000),  # x32 ABI
+        (_RET_K, 0, 0, ret_errno(errno.ENOSYS)),
+        (_JEQ_K, 0, 1, _NR_CLONE3),
+        (_RET_K, 0, 0, ret_errno(errno.ENOSYS)),
+    ]
+    for number in sorted(_X86_64_DENIED):
+        program += [(_JEQ_K, 0, 1, number), (_RET_K, 0, 0, ret_errno(errno.EPERM))]
+    program += [
+        (_JEQ_K, 0, 3, _NR_CLONE),
+        (_LD_W_ABS, 0, 0, 16),  # A = low half of clone's flags
+        (_JSET_K, 0, 1, NAMESPACE_FLAGS),
+        (_RET_K, 0, 0, ret_errno(errno.EPERM)),
+        (_RET_K, 0, 0, _RET_ALLOW),
+    ]
+    instructions = (_SockFilter * len(program))(*[_SockFilter(*i) for i in program])
+    return instructions, _SockFprog(len(program), instructions)
+
+
+def install_seccomp(compiled: tuple[ctypes.Array, _SockFprog]) -> None:
+    """Needs no_new_privs (set by the caller). Inherited by every descendant; cannot be undone."""
+    _check(libc.prctl(PR_SET_SECCOMP, 2, ctypes.addressof(compiled[1]), 0, 0), "seccomp")
+
+
+# --- Landlock: which files the job may read or write, no TCP, no signals out of its domain ------
+
+_SYS_LANDLOCK_CREATE_RULESET, _SYS_LANDLOCK_ADD_RULE, _SYS_LANDLOCK_RESTRICT_SELF = 444, 445, 446
+_LANDLOCK_RULE_PATH_BENEATH = 1
+FS_EXECUTE, FS_WRITE_FILE, FS_READ_FILE, FS_READ_DIR = 1, 2, 4, 8
+_FS_ALL_V1 = (1 << 13) - 1  # execute .. make_sym
+_FS_REFER, _FS_TRUNCATE, _FS_IOCTL_DEV = 1 << 13, 1 << 14, 1 << 15
+NET_BIND_TCP, NET_CONNECT_TCP = 1, 2
+SCOPE_ABSTRACT_UNIX_SOCKET, SCOPE_SIGNAL = 1, 2
+FS_READ = FS_EXECUTE | FS_READ_FILE | FS_READ_DIR
+
+
+def landlock_abi() -> int:
+    """The kernel's Landlock ABI version, 0 where Landlock is unavailable."""
+    version = libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
+    return max(int(version), 0)
+
+
+def landlock_fs_rights(abi: int) -> int:
+    rights = _FS_ALL_V1
+    if abi >= 2:
+        rights |= _FS_REFER
+    if abi >= 3:
+        rights |= _FS_TRUNCATE
+    if abi >= 5:
+        rights |= _FS_IOCTL_DEV
+    return rights
+
+
+def landlock_ruleset(abi: int, read_paths: list[str], write_paths: list[str]) -> int:
+    """A ruleset fd: read (and execute) under ``read_paths``, everything under ``write_paths``,
+    nothing elsewhere; with ABI >= 4 no TCP bind or connect; with ABI >= 6 no signal or abstract
+    unix socket outside the domain. ``restrict_self`` applies it."""
+    handled_fs = landlock_fs_rights(abi)
+    fields = [handled_fs]
+    if abi >= 4:
+        fields.append(NET_BIND_TCP | NET_CONNECT_TCP)
+    if abi >= 6:
+        fields.append(SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL)
+    attr = struct.pack(f"<{len(fields)}Q", *fields)
+    fd = _check(
+        libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, ctypes.c_char_p(attr), ctypes.c_size_t(len(attr)), ctypes.c_uint32(0)),
+        "landlock_create_ruleset",
+    )
+    for paths, rights in ((read_paths, FS_READ), (write_paths, handled_fs)):
+        for path in paths:
+            _landlock_allow(fd, path, rights & handled_fs)
+    return fd
+
+
+def _landlock_allow(ruleset_fd: int, path: str, rights: int) -> None:
+    try:
+        target = os.open(path, os.O_PATH | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return
+    try:
+        if not os.path.isdir(path):
+            rights &= FS_EXECUTE | FS_READ_FILE | FS_WRITE_FILE | _FS_TRUNCATE | _FS_IOCTL_DEV
+        rule = struct.pack("<Qi", rights, target)  # struct landlock_path_beneath_attr is packed
+        _check(
+            libc.syscall(_SYS_LANDLOCK_ADD_RULE, ctypes.c_int(ruleset_fd), ctypes.c_int(_LANDLOCK_RULE_PATH_BENEATH),
+                         ctypes.c_char_p(rule), ctypes.c_uint32(0)),
+            f"landlock_add_rule {path}",
+        )
+    finally:
+        os.close(target)
+
+
+def landlock_restrict_self(ruleset_fd: int) -> None:
+    """Needs no_new_privs. Each call starts a new, nested domain."""
+    _check(libc.syscall(_SYS_LANDLOCK_RESTRICT_SELF, ctypes.c_int(ruleset_fd), ctypes.c_uint32(0)), "landlock_restrict_self")

@@ -1,0 +1,406 @@
+"""The trusted side: warm workers, wall-clock enforcement, and the verdict.
+
+``Sandbox(workers=N)`` starts N worker processes (see ``worker.py``). For each job the parent makes
+two pipes, writes the program and the test inputs into one, hands the far ends to an idle worker,
+which forks the isolated child, and reads the child's frames from the other until the child reports
+its end, dies, exceeds the output cap or runs out of time; then it kills the child (through a pidfd,
+so a recycled pid is never hit) and decides. Expected values never leave this process.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import queue
+import select
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from execrl.sandbox import codec
+from execrl.sandbox.compare import outputs_equal
+from execrl.sandbox.properties import PROPERTY_CHECKS
+from execrl.sandbox.protocol import Report
+from execrl.sandbox.records import Job, TestOutcome, Verdict
+from execrl.sandbox.worker import CHILD_SETUP_FAILED as WORKER_CHILD_FAILED
+from execrl.sandbox.worker import EXIT_INFO, LAYERS
+
+WORKER_ENV_KEEP = ("PATH", "LANG", "LC_ALL")
+WORKER_MAIN = "from execrl.sandbox.worker import main; main()"
+RECURSION_LIMIT = 20_000
+GRACE_S = 0.5  # after a kill, how long to wait for the worker's exit report before declaring an error
+Progress = Callable[[int, Verdict], None]
+
+
+class SandboxError(RuntimeError):
+    """The sandbox itself failed (a worker could not start or died)."""
+
+
+class _WorkerHandle:
+    """One worker process and the socket to it; used by one thread at a time."""
+
+    def __init__(self, slot: int) -> None:
+        self.slot = slot
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        env = {k: os.environ[k] for k in WORKER_ENV_KEEP if k in os.environ}
+        env.update(PYTHONPATH=os.pathsep.join(p for p in sys.path if p), PYTHONHASHSEED="0")
+        env.setdefault("PATH", os.defpath)
+        with theirs:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", WORKER_MAIN, str(theirs.fileno()), str(slot)],
+                pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                env=env,
+                cwd="/",
+            )
+        self.sock = ours
+        ready = self.sock.recv(1 << 16)
+        if not ready:
+            self.close()
+            raise SandboxError(f"sandbox worker {slot} exited during setup (exit status {self.process.wait()})")
+        self.layers: dict[str, dict[str, Any]] = json.loads(ready)
+
+    def close(self) -> None:
+        self.sock.close()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class Sandbox:
+    """A pool of warm workers. Use as a context manager, or call ``close()``."""
+
+    def __init__(self, workers: int = 1) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        self._idle: queue.Queue[_WorkerHandle] = queue.Queue()
+        self._handles: list[_WorkerHandle] = []
+        self._lock = threading.Lock()
+        try:
+            for slot in range(workers):
+                self._add(_WorkerHandle(slot))
+        except BaseException:
+            self.close()
+            raise
+        self.workers = workers
+
+    def _add(self, handle: _WorkerHandle) -> None:
+        with self._lock:
+            self._handles.append(handle)
+        self._idle.put(handle)
+
+    def capabilities(self) -> dict[str, dict[str, Any]]:
+        """Each isolation layer, whether it is active here, and what it does or why it is not."""
+        return {layer: self._handles[0].layers[layer] for layer in LAYERS}
+
+    def run(self, job: Job) -> Verdict:
+        handle = self._idle.get()
+        try:
+            verdict = _execute(handle, job)
+        except (OSError, SandboxError, struct.error) as exc:
+            handle = self._replace(handle)
+            verdict = _sandbox_error(job, f"{type(exc).__name__}: {exc}")
+        finally:
+            self._idle.put(handle)
+        return verdict
+
+    def _replace(self, broken: _WorkerHandle) -> _WorkerHandle:
+        with self._lock:
+            self._handles.remove(broken)
+        broken.process.kill()
+        broken.close()
+        fresh = _WorkerHandle(broken.slot)
+        with self._lock:
+            self._handles.append(fresh)
+        return fresh
+
+    def imap(self, jobs: Iterable[Job], progress: Progress | None = None) -> Iterator[Verdict]:
+        """Verdicts in the order of ``jobs``; at most a few jobs per worker are in flight at once."""
+        window: collections.deque[Future[Verdict]] = collections.deque()
+        done = 0
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="execrl-sandbox") as pool:
+            for job in jobs:
+                window.append(pool.submit(self.run, job))
+                if len(window) >= 2 * self.workers:
+                    verdict = window.popleft().result()
+                    done += 1
+                    if progress:
+                        progress(done, verdict)
+                    yield verdict
+            while window:
+                verdict = window.popleft().result()
+                done += 1
+                if progress:
+                    progress(done, verdict)
+                yield verdict
+
+    def run_many(self, jobs: Iterable[Job], progress: Progress | None = None) -> list[Verdict]:
+        return list(self.imap(jobs, progress))
+
+    def close(self) -> None:
+        with self._lock:
+            handles, self._handles = self._handles, []
+        for handle in handles:
+            handle.close()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def run(job: Job) -> Verdict:
+    """Judge one job in a fresh one-worker sandbox (for many jobs, keep a ``Sandbox`` open)."""
+    with Sandbox(workers=1) as sandbox:
+        return sandbox.run(job)
+
+
+def run_many(jobs: Iterable[Job], workers: int = 1, progress: Progress | None = None) -> list[Verdict]:
+    with Sandbox(workers=workers) as sandbox:
+        return sandbox.run_many(jobs, progress)
+
+
+def capabilities() -> dict[str, dict[str, Any]]:
+    with Sandbox(workers=1) as sandbox:
+        return sandbox.capabilities()
+
+
+# --- one job -------------------------------------------------------------------------------------
+
+
+def _payload(job: Job) -> bytes:
+    return json.dumps(
+        {
+            "program": job.program,
+            "entry_point": job.entry_point,
+            "inputs": [codec.encode(tuple(test.input)) for test in job.tests],
+            "recursion_limit": RECURSION_LIMIT,
+        },
+        ensure_ascii=True,
+    ).encode()
+
+
+def _limits(job: Job) -> bytes:
+    cpu = job.cpu_s if job.cpu_s is not None else job.timeout_s
+    return json.dumps(
+        {"cpu_s": cpu, "memory_mb": job.memory_mb, "file_mb": 16, "open_files": 64, "processes": 64}
+    ).encode()
+
+
+def _execute(handle: _WorkerHandle, job: Job) -> Verdict:
+    start = time.monotonic()
+    pending = memoryview(_payload(job))
+    job_r, job_w = os.pipe2(os.O_CLOEXEC)
+    result_r, result_w = os.pipe2(os.O_CLOEXEC)
+    os.set_blocking(job_w, False)
+    pending = _write_some(job_w, pending)  # most jobs fit in the pipe: the child never waits for us
+    try:
+        socket.send_fds(handle.sock, [_limits(job)], [job_r, result_w])
+    finally:
+        os.close(job_r)
+        os.close(result_w)
+    message, fds, _, _ = socket.recv_fds(handle.sock, 64, 1)
+    if len(message) != 4 or len(fds) != 1:
+        for fd in fds:
+            os.close(fd)
+        os.close(job_w)
+        os.close(result_r)
+        raise SandboxError("worker died before starting the job")
+    pidfd = fds[0]
+    report = Report(n_tests=len(job.tests))
+    try:
+        reason, exit_info = _supervise(handle, job, start, pidfd, job_w, pending, result_r, report)
+    finally:
+        os.close(pidfd)
+        os.close(result_r)
+    return decide(job, report, reason, exit_info, wall_s=time.monotonic() - start)
+
+
+def _supervise(
+    handle: _WorkerHandle, job: Job, start: float, pidfd: int, job_w: int, pending: memoryview,
+    result_r: int, report: Report,
+) -> tuple[str | None, tuple[bool, int, float] | None]:
+    """Feed the job, read frames, enforce the deadlines; return (why we killed, exit info)."""
+    job_deadline = start + job.timeout_s
+    poller = select.poll()
+    poller.register(result_r, select.POLLIN)
+    poller.register(handle.sock.fileno(), select.POLLIN)
+    if pending:
+        poller.register(job_w, select.POLLOUT)
+    else:
+        os.close(job_w)
+        job_w = -1
+    received = 0
+    reason: str | None = None
+    exit_info = None
+    reading = True
+    last_report, marker = time.monotonic(), (False, 0)
+    try:
+        while reading or exit_info is None:
+            now = time.monotonic()
+            deadline = _deadline(job, report, job_deadline, last_report)
+            if reason is None and now >= deadline:
+                reason = "timeout"
+                _kill(pidfd)
+            if reason is not None and exit_info is None and now >= deadline + GRACE_S + job.timeout_s:
+                raise SandboxError("worker did not report the child's exit")
+            wait = max(0.0, deadline - now) if reason is None else GRACE_S
+            for fd, _ in poller.poll(wait * 1000):
+                if fd == job_w:
+                    pending = _write_some(job_w, pending, broken_ok=True)
+                    if not pending:
+                        poller.unregister(job_w)
+                        os.close(job_w)
+                        job_w = -1
+                elif fd == result_r:
+                    data = os.read(result_r, 1 << 20)
+                    if not data:
+                        reading = False
+                        poller.unregister(result_r)
+                        continue
+                    received += len(data)
+                    report.feed(data)
+                    if (report.loaded, len(report.results)) != marker:  # a per-test limit restarts
+                        last_report, marker = time.monotonic(), (report.loaded, len(report.results))
+                    if received > job.max_output_bytes and reason is None:
+                        reason = "output_limit"
+                        _kill(pidfd)
+                    if (report.ended or report.protocol_error) and reading:
+                        reading = False
+                        poller.unregister(result_r)
+                        if reason is None:
+                            _kill(pidfd)  # done: nothing the program does from here on counts
+                            reason = "finished"
+                else:
+                    info = handle.sock.recv(64)
+                    if not info:
+                        raise SandboxError("worker died during a job")
+                    signalled, code, cpu = EXIT_INFO.unpack(info)
+                    exit_info = (bool(signalled), code, cpu)
+                    poller.unregister(handle.sock.fileno())
+                    if reading:  # the child is gone; its pipe closes unless a straggler holds it
+                        job_deadline = min(job_deadline, time.monotonic() + GRACE_S)
+                        if reason is None and time.monotonic() >= job_deadline:
+                            reading = False
+    finally:
+        if job_w >= 0:
+            os.close(job_w)
+    return (None if reason == "finished" else reason), exit_info
+
+
+def _deadline(job: Job, report: Report, job_deadline: float, last_report: float) -> float:
+    """The job's deadline, or sooner if the running test has its own limit."""
+    index = len(report.results)
+    if report.loaded and index < len(job.tests) and job.tests[index].timeout_s is not None:
+        return min(job_deadline, last_report + job.tests[index].timeout_s)
+    return job_deadline
+
+
+def _write_some(fd: int, pending: memoryview, broken_ok: bool = False) -> memoryview:
+    try:
+        while pending:
+            pending = pending[os.write(fd, pending) :]
+    except BlockingIOError:
+        pass
+    except BrokenPipeError:
+        if not broken_ok:
+            raise
+        return pending[len(pending) :]  # the child is gone; its verdict comes from what it reported
+    return pending
+
+
+def _kill(pidfd: int) -> None:
+    try:
+        signal.pidfd_send_signal(pidfd, signal.SIGKILL)  # init of its PID namespace: all of it dies
+    except ProcessLookupError:
+        pass
+
+
+# --- the decision (pure) -------------------------------------------------------------------------
+
+
+def decide(
+    job: Job, report: Report, reason: str | None, exit_info: tuple[bool, int, float] | None, wall_s: float
+) -> Verdict:
+    """Turn what the child reported, and how it ended, into a verdict. A test without a valid
+    report fails; nothing the child does can turn a missing or wrong result into a pass."""
+    outcomes = tuple(_outcome(job, i, report) for i in range(len(job.tests)))
+    passed = sum(o.passed for o in outcomes)
+    signalled, code, cpu = exit_info if exit_info else (False, 0, 0.0)
+    status = _status(job, report, reason, signalled, code, cpu, outcomes)
+    first_error = next((o.error_type for o in outcomes if not o.passed), None)
+    if report.load_error:
+        first_error = report.load_error[1]
+    elif status in ("timeout", "output_limit", "killed") and first_error in (None, "MissingResult"):
+        first_error = {"timeout": "Timeout", "output_limit": "OutputLimit"}.get(status, f"Signal{code}")
+    return Verdict(
+        id=job.id,
+        status=status,
+        tests_passed=passed,
+        tests_run=len(report.results),
+        tests_total=len(job.tests),
+        parsed=report.parsed,
+        loaded=report.loaded,
+        first_error=first_error,
+        wall_s=round(wall_s, 6),
+        cpu_s=round(cpu, 6),
+        outcomes=outcomes,
+    )
+
+
+def _status(job, report, reason, signalled, code, cpu, outcomes) -> str:
+    if report.load_error:
+        stage, error_type, _ = report.load_error
+        if stage == "parse":
+            return "syntax_error"
+        return "memory_exceeded" if error_type == "MemoryError" else "runtime_error"
+    if outcomes and all(o.passed for o in outcomes):
+        return "passed"
+    if reason in ("timeout", "output_limit"):
+        return reason
+    if any(o.error_type == "MemoryError" for o in outcomes):
+        return "memory_exceeded"
+    if report.ended or report.protocol_error:
+        return "failed"  # a complete (or forged) report; how the process ended afterwards is ours
+    if signalled and code == signal.SIGKILL and cpu >= (job.cpu_s or job.timeout_s) - 0.05:
+        return "timeout"  # the CPU-time limit's kill
+    if signalled:
+        return "killed"
+    if not report.parsed and code == WORKER_CHILD_FAILED:
+        return "sandbox_error"  # no program code runs before the parse is reported
+    return "failed"  # exited early: the unreported tests fail
+
+
+def _outcome(job: Job, index: int, report: Report) -> TestOutcome:
+    if index >= len(report.results):
+        why = report.protocol_error or "the program ended or was stopped before reporting this test"
+        return TestOutcome("missing", "MissingResult", why)
+    kind, *rest = report.results[index]
+    if kind == "raise":
+        return TestOutcome("error", rest[0], rest[1])
+    if kind == "unserialisable":
+        return TestOutcome("unserialisable", "Unserialisable", rest[0])
+    test = job.tests[index]
+    output = rest[0]
+    if test.check is not None:
+        ok = PROPERTY_CHECKS[test.check](tuple(test.input), output, job.atol)
+    else:
+        ok = outputs_equal(output, test.expected, job.atol, job.int_float_equal)
+    return TestOutcome("passed") if ok else TestOutcome("wrong", "WrongAnswer", "")
+
+
+def _sandbox_error(job: Job, message: str) -> Verdict:
+    outcomes = tuple(TestOutcome("missing", "SandboxError", message) for _ in job.tests)
+    return Verdict(job.id, "sandbox_error", 0, 0, len(job.tests), False, False, "SandboxError", 0.0, 0.0, outcomes)

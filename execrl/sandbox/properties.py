@@ -1,0 +1,27 @@
+"""Trusted property checks: tests whose correct output is not one value but any value with a property.
+
+A check runs in the trusted parent on the decoded output (plain data), never in the untrusted
+process. Register a check by name here and name it in ``Test.check``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+PropertyCheck = Callable[[tuple[Any, ...], Any, float], bool]
+
+
+def polynomial_root(args: tuple[Any, ...], output: Any, atol: float) -> bool:
+    """HumanEval/32 ``find_zero(xs)``: any x with ``|poly(xs, x)| <= atol`` is correct."""
+    if type(output) not in (int, float) or not math.isfinite(output) or len(args) != 1:
+        return False
+    try:
+        value = math.fsum(c * output**i for i, c in enumerate(args[0]))
+    except (OverflowError, TypeError):
+        return False
+    return abs(value) <= max(atol, 1e-6)
+
+
+PROPERTY_CHECKS: dict[str, PropertyCheck] = {"polynomial_root": polynomial_root}

