@@ -60,3 +60,13 @@ def strict_key(value: Any) -> Any:
     if kind is float and value == 0.0:
         return ("float", 0.0)  # -0.0 and 0.0 are one key, as in a Python set
     return (kind.__name__, value)
+
+
+def json_shape(value: Any) -> Any:
+    """``value`` as a JSON round trip would return it: tuples become lists, recursively."""
+    kind = type(value)
+    if kind in (list, tuple):
+        return [json_shape(v) for v in value]
+    if kind is dict:
+        return {k: json_shape(v) for k, v in value.items()}
+    return value

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import json
+import marshal
 import os
 import queue
 import select
@@ -26,7 +27,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from execrl.sandbox import codec
-from execrl.sandbox.compare import outputs_equal
+from execrl.sandbox.compare import json_shape, outputs_equal
 from execrl.sandbox.properties import PROPERTY_CHECKS
 from execrl.sandbox.protocol import Report
 from execrl.sandbox.records import Job, TestOutcome, Verdict
@@ -181,15 +182,11 @@ def capabilities() -> dict[str, dict[str, Any]]:
 
 
 def _payload(job: Job) -> bytes:
-    return json.dumps(
-        {
-            "program": job.program,
-            "entry_point": job.entry_point,
-            "inputs": [codec.encode(tuple(test.input)) for test in job.tests],
-            "recursion_limit": RECURSION_LIMIT,
-        },
-        ensure_ascii=True,
-    ).encode()
+    """The job as the child reads it: marshal, which keeps every plain type exact and loads fast.
+    (Only trusted data travels this way; what comes back is parsed by the strict codec.)"""
+    return marshal.dumps(
+        (job.program, job.entry_point, [tuple(test.input) for test in job.tests], RECURSION_LIMIT)
+    )
 
 
 def _limits(job: Job) -> bytes:
@@ -393,7 +390,7 @@ def _outcome(job: Job, index: int, report: Report) -> TestOutcome:
     if kind == "unserialisable":
         return TestOutcome("unserialisable", "Unserialisable", rest[0])
     test = job.tests[index]
-    output = rest[0]
+    output = json_shape(rest[0]) if job.json_outputs else rest[0]
     if test.check is not None:
         ok = PROPERTY_CHECKS[test.check](tuple(test.input), output, job.atol)
     else:

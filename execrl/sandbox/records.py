@@ -29,6 +29,8 @@ class Test:
     ``timeout_s`` bounds this call alone (measured from the previous test's report).
     """
 
+    __test__ = False  # not a pytest test class
+
     input: tuple[Any, ...] | list[Any]
     expected: Any = None
     check: str | None = None
@@ -47,6 +49,7 @@ class Job:
     memory_mb: int = 1024  # address space of the untrusted process
     atol: float = 0.0  # absolute float tolerance (EvalPlus's per-task atol)
     int_float_equal: bool = False  # let 1 match 1.0 (never True match 1)
+    json_outputs: bool = False  # compare outputs after a JSON round trip (tuples become lists)
     cpu_s: float | None = None  # CPU-time limit; defaults to the wall-clock limit
     max_output_bytes: int = 16 << 20  # cap on everything the program reports
 
@@ -74,6 +77,8 @@ class Job:
 
 @dataclass(frozen=True)
 class TestOutcome:
+    __test__ = False  # not a pytest test class
+
     status: str  # one of TEST_STATUSES
     error_type: str | None = None
     message: str = ""

