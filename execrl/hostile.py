@@ -428,7 +428,7 @@ def _with_probes(case: HostileCase, harness: str, probes: Probes, judge) -> dict
         "leaked_processes": outcome["leaked"],
         "secret_leaked": probes.secret in outcome["record_text"],
         "decided_in_limit": outcome["wall_s"] <= outcome["limit_s"] + 1.0,
-        "detail": outcome["detail"],
+        "detail": outcome["detail"].replace(probes.secret, "<secret>"),
     }
     return row
 
@@ -516,7 +516,8 @@ def _execrl_cli_rows(task: HumanEvalTask, probes: Probes, tasks_file: str, work_
         "false_fail": any(v["status"] != "passed" and c.honest for v, c in zip(verdicts, CATALOGUE)),
         "harness_died": proc.returncode != 0, "stdout_clean": clean, "probe_file_intact": probes.file_intact(),
         "shared_tmp_untouched": not probes.tmp_marker.exists(), "network_contacts": probes.contacts, "leaked_processes": 0,
-        "secret_leaked": probes.secret in proc.stdout.decode(errors="replace"), "decided_in_limit": True,
+        "secret_leaked": probes.secret in proc.stdout.decode(errors="replace"),
+        "decided_in_limit": all(v["wall_s"] <= timeout_s + 1.0 for v in verdicts),
         "detail": f"{len(verdicts)} verdict lines for {len(CATALOGUE)} jobs, exit {proc.returncode}",
     }]
 

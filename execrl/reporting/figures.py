@@ -31,19 +31,24 @@ def to_svg(fig: plt.Figure) -> str:
     return svg[svg.index("<svg") :]  # drop the XML prolog and DOCTYPE: the SVG is inlined in HTML
 
 
-def pass_rate_bars(labels: Sequence[str], rates: Sequence[float], counts: Sequence[str], title: str) -> str:
-    """Horizontal bars of pass rates in [0, 1], each annotated with its count (e.g. ``164/164``)."""
+def bar_chart(
+    labels: Sequence[str], values: Sequence[float], annotations: Sequence[str], xlabel: str, title: str,
+    percent: bool = False,
+) -> str:
+    """Horizontal bars, one per label, each annotated (e.g. ``164/164``); ``percent`` for rates in [0, 1]."""
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(6, 0.6 + 0.5 * len(labels)))
+        fig, ax = plt.subplots(figsize=(6.5, 0.6 + 0.45 * len(labels)))
         y = range(len(labels))
-        ax.barh(y, rates, color=[PALETTE[i % len(PALETTE)] for i in y])
-        for i, (rate, count) in enumerate(zip(rates, counts)):
-            ax.text(min(rate, 1.0) + 0.01, i, f"{rate:.1%} ({count})", va="center")
+        ax.barh(y, values, color=[PALETTE[i % len(PALETTE)] for i in y])
+        top = 1.0 if percent else max(values, default=1.0) or 1.0
+        for i, (value, note) in enumerate(zip(values, annotations)):
+            ax.text(value + 0.01 * top, i, note, va="center")
         ax.set_yticks(list(y), labels)
         ax.invert_yaxis()
-        ax.set_xlim(0, 1.25)
-        ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
-        ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
-        ax.set_xlabel("pass rate")
+        ax.set_xlim(0, top * 1.3)
+        if percent:
+            ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
+            ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+        ax.set_xlabel(xlabel)
         ax.set_title(title, loc="left")
         return to_svg(fig)

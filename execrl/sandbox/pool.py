@@ -184,52 +184,51 @@ def capabilities() -> dict[str, dict[str, Any]]:
 def _payload(job: Job) -> bytes:
     """The job as the child reads it: marshal, which keeps every plain type exact and loads fast.
     (Only trusted data travels this way; what comes back is parsed by the strict codec.)"""
-    return marshal.dumps(
-        (job.program, job.entry_point, [tuple(test.input) for test in job.tests], RECURSION_LIMIT)
-    )
-
-
-def _limits(job: Job) -> bytes:
-    cpu = job.cpu_s if job.cpu_s is not None else job.timeout_s
-    return json.dumps(
-        {"cpu_s": cpu, "memory_mb": job.memory_mb, "file_mb": 16, "open_files": 64, "processes": 64}
-    ).encode()
+    limits = {
+        "cpu_s": job.cpu_s if job.cpu_s is not None else job.timeout_s,
+        "memory_mb": job.memory_mb,
+        "recursion_limit": RECURSION_LIMIT,
+    }
+    return marshal.dumps((job.program, job.entry_point, [tuple(test.input) for test in job.tests], limits))
 
 
 def _execute(handle: _WorkerHandle, job: Job) -> Verdict:
-    start = time.monotonic()
     pending = memoryview(_payload(job))
-    job_r, job_w = os.pipe2(os.O_CLOEXEC)
-    result_r, result_w = os.pipe2(os.O_CLOEXEC)
+    handle.sock.send(b"run")
+    pid, (pidfd, job_w, result_r) = _receive_child(handle)
+    start = time.monotonic()
     os.set_blocking(job_w, False)
-    pending = _write_some(job_w, pending)  # most jobs fit in the pipe: the child never waits for us
-    try:
-        socket.send_fds(handle.sock, [_limits(job)], [job_r, result_w])
-    finally:
-        os.close(job_r)
-        os.close(result_w)
-    message, fds, _, _ = socket.recv_fds(handle.sock, 64, 1)
-    if len(message) != 4 or len(fds) != 1:
-        for fd in fds:
-            os.close(fd)
-        os.close(job_w)
-        os.close(result_r)
-        raise SandboxError("worker died before starting the job")
-    pidfd = fds[0]
+    pending = _write_some(job_w, pending, broken_ok=True)  # most jobs fit in the pipe at once
     report = Report(n_tests=len(job.tests))
     try:
-        reason, exit_info = _supervise(handle, job, start, pidfd, job_w, pending, result_r, report)
+        reason, exit_info = _supervise(handle, job, start, pid, pidfd, job_w, pending, result_r, report)
     finally:
         os.close(pidfd)
         os.close(result_r)
     return decide(job, report, reason, exit_info, wall_s=time.monotonic() - start)
 
 
+def _receive_child(handle: _WorkerHandle) -> tuple[int, list[int]]:
+    """The standby child's pid, pidfd and pipe ends. The exit report of a previous job that
+    finished cleanly (whose verdict did not wait for it) may come first: it is skipped."""
+    while True:
+        message, fds, _, _ = socket.recv_fds(handle.sock, 64, 3)
+        if len(message) == 4 and len(fds) == 3:
+            return struct.unpack("<i", message)[0], fds
+        for fd in fds:
+            os.close(fd)
+        if len(message) != EXIT_INFO.size:
+            raise SandboxError("worker died before starting the job")
+
+
 def _supervise(
-    handle: _WorkerHandle, job: Job, start: float, pidfd: int, job_w: int, pending: memoryview,
+    handle: _WorkerHandle, job: Job, start: float, pid: int, pidfd: int, job_w: int, pending: memoryview,
     result_r: int, report: Report,
 ) -> tuple[str | None, tuple[bool, int, float] | None]:
-    """Feed the job, read frames, enforce the deadlines; return (why we killed, exit info)."""
+    """Feed the job, read frames, enforce the deadlines; return (why we killed, exit info).
+
+    A job that reported to the end is killed at once and decided without waiting for its exit
+    report; any other job's verdict waits for how it ended (signal, exit status, CPU time)."""
     job_deadline = start + job.timeout_s
     poller = select.poll()
     poller.register(result_r, select.POLLIN)
@@ -245,7 +244,7 @@ def _supervise(
     reading = True
     last_report, marker = time.monotonic(), (False, 0)
     try:
-        while reading or exit_info is None:
+        while reading or (exit_info is None and reason != "finished"):
             now = time.monotonic()
             deadline = _deadline(job, report, job_deadline, last_report)
             if reason is None and now >= deadline:
@@ -284,7 +283,9 @@ def _supervise(
                     info = handle.sock.recv(64)
                     if not info:
                         raise SandboxError("worker died during a job")
-                    signalled, code, cpu = EXIT_INFO.unpack(info)
+                    exited, signalled, code, cpu = EXIT_INFO.unpack(info)
+                    if exited != pid:
+                        continue  # the late exit report of an earlier job
                     exit_info = (bool(signalled), code, cpu)
                     poller.unregister(handle.sock.fileno())
                     if reading:  # the child is gone; its pipe closes unless a straggler holds it
@@ -335,7 +336,7 @@ def decide(
     report fails; nothing the child does can turn a missing or wrong result into a pass."""
     outcomes = tuple(_outcome(job, i, report) for i in range(len(job.tests)))
     passed = sum(o.passed for o in outcomes)
-    signalled, code, cpu = exit_info if exit_info else (False, 0, 0.0)
+    signalled, code, cpu = exit_info if exit_info else (False, 0, report.reported_cpu_s or 0.0)
     status = _status(job, report, reason, signalled, code, cpu, outcomes)
     first_error = next((o.error_type for o in outcomes if not o.passed), None)
     if report.load_error:

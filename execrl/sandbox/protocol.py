@@ -2,7 +2,8 @@
 
 Each frame is a 4-byte little-endian length and a JSON array. In order, the untrusted side sends:
 ``["parsed"]``, ``["loaded"]``, then per test i one of ``["value", i, <codec value>]``,
-``["raise", i, type, message]`` or ``["unserialisable", i, message]``, and finally ``["end"]``.
+``["raise", i, type, message]`` or ``["unserialisable", i, message]``, and finally
+``["end", cpu_seconds]`` (its own CPU time, informational only: the CPU limit is the kernel's).
 A program that fails to parse or load sends ``["load_error", stage, type, message]`` instead.
 The parent trusts none of it: frames out of order, of unknown shape or over the cap end the job,
 and every test without a valid frame fails.
@@ -40,6 +41,7 @@ class Report:
     load_error: tuple[str, str, str] | None = None  # (stage, type, message)
     results: list[tuple] = field(default_factory=list)  # ("value", v) | ("raise", type, msg) | ("unserialisable", msg)
     ended: bool = False
+    reported_cpu_s: float | None = None
     protocol_error: str | None = None
     _buffer: bytearray = field(default_factory=bytearray)
 
@@ -71,8 +73,9 @@ class Report:
                 raise ProtocolError("unknown load stage")
             self.load_error = (message[1], message[2][:MESSAGE_CHARS], message[3][:MESSAGE_CHARS])
             self.ended = True
-        elif kind == "end" and len(message) == 1:
+        elif kind == "end" and len(message) == 2 and type(message[1]) is float and message[1] >= 0:
             self.ended = True
+            self.reported_cpu_s = message[1]
         elif kind in ("value", "raise", "unserialisable") and self.loaded:
             self._apply_result(kind, message)
         else:

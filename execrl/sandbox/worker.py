@@ -26,6 +26,7 @@ import marshal
 import math
 import os
 import resource
+import select
 import shutil
 import signal
 import socket
@@ -34,6 +35,7 @@ import sys
 import sysconfig
 import tempfile
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from execrl.sandbox import codec, kernel
@@ -48,7 +50,7 @@ UID_BASE = 61000  # the job uid is UID_BASE + slot: one uid per worker, so RLIMI
 CHILD_SETUP_FAILED = 121  # exit status of a child whose isolation could not be set up
 HIGH_FD = 100
 FLUSH_S = 0.002  # the child writes its buffered frames at least this often  # the worker keeps its own descriptors above the numbers the child rearranges
-EXIT_INFO = struct.Struct("<iid")  # waitpid status, signal number or exit code, CPU seconds
+EXIT_INFO = struct.Struct("<iiid")  # pid, killed by a signal?, signal number or exit code, CPU seconds
 SCRATCH_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 LAYERS = (
     "pid_namespace", "net_namespace", "ipc_namespace", "mount_namespace", "unprivileged_uid",
@@ -63,10 +65,11 @@ class Worker:
         self.layers: dict[str, dict[str, Any]] = {}
         self.uid: int | None = None
         self.own_pid_ns: int | None = None
-        self.ruleset_fd: int | None = None
         self.seccomp_filter = None
         self.jobs_dir = ""
-        self.workdir = ""
+        self.workdirs: tuple[str, str] = ("", "")  # the running job's and the standby child's, alternating
+        self.rulesets: dict[str, int] = {}
+        self.standby: Standby | None = None
 
     # --- once per worker --------------------------------------------------------------------
     def setup(self) -> None:
@@ -74,7 +77,11 @@ class Worker:
             importlib.import_module(name)
         mount_ns = self._enter_namespaces()
         self.jobs_dir = self._make_jobs_dir(mount_ns)
+        self.workdirs = (f"{self.jobs_dir}/a", f"{self.jobs_dir}/b")
         self._choose_uid(mount_ns)
+        for workdir in self.workdirs:
+            os.mkdir(workdir, 0o700)
+            _empty_dir(workdir, self.uid)
         self._check_pid_namespace()
         self._build_landlock()
         self._build_seccomp()
@@ -85,10 +92,8 @@ class Worker:
 
     def _share_with_jobs(self) -> None:
         """What every job inherits from the worker, set once instead of in each child."""
-        self.workdir = f"{self.jobs_dir}/job"
-        self._fresh_workdir()
         os.environ.clear()
-        os.environ.update(PATH="/usr/bin:/bin", LANG="C.UTF-8", HOME=self.workdir, TMPDIR=self.workdir)
+        os.environ.update(PATH="/usr/bin:/bin", LANG="C.UTF-8")
         for target, (kind, value) in {
             resource.RLIMIT_STACK: ("stack", 256 << 20),  # deep recursion; the address-space limit still binds
             resource.RLIMIT_FSIZE: ("file size", 16 << 20),
@@ -99,7 +104,7 @@ class Worker:
             resource.setrlimit(target, (value, value))
         self._mark("rlimits", True, "per job: CPU time, address space; shared: 64 processes, 16 MiB files, "
                    "64 open files, 256 MiB stack, no core dumps")
-        self._mark("private_workdir", True, f"a fresh, empty directory for every job ({self.workdir})")
+        self._mark("private_workdir", True, f"a fresh, empty directory for every job, under {self.jobs_dir}")
         self._mark("scrubbed_env", True, "only PATH, LANG, HOME and TMPDIR")
         kernel.prctl(kernel.PR_SET_NO_NEW_PRIVS, 1)  # inherited: no job can gain privileges by exec
         null = os.open("/dev/null", os.O_RDWR)
@@ -201,11 +206,13 @@ class Worker:
             self._mark("landlock", False, "the kernel has no Landlock")
             return
         try:
-            fd = kernel.landlock_ruleset(abi, _readable_paths(), [self.jobs_dir, "/dev/null"])
+            for workdir in self.workdirs:  # a job may write its own work dir only, not the standby's
+                fd = kernel.landlock_ruleset(abi, _readable_paths(), [workdir, "/dev/null"])
+                self.rulesets[workdir] = _high_fd(fd)
         except OSError as exc:
+            self.rulesets = {}
             self._mark("landlock", False, f"ruleset refused: {exc.strerror}")
             return
-        self.ruleset_fd = _high_fd(fd)
         scope = ["reads only the standard library and system libraries", "writes only its work dir"]
         if abi >= 4:
             scope.append("no TCP")
@@ -221,73 +228,119 @@ class Worker:
         self._mark("seccomp", True, "socket, ptrace, mount, namespaces, bpf, io_uring and similar calls refused")
 
     # --- per job ----------------------------------------------------------------------------
+    # A standby child is forked, and isolates itself, while the previous job runs; a request hands
+    # it to the parent at once. Only one job runs at a time; the standby holds no job until then.
     def serve(self) -> None:
         self.sock.send(json.dumps(self.layers).encode())
+        self.standby = self._fork_standby(self.workdirs[0])
+        running: dict[int, int] = {}  # pidfd -> pid of handed-off children not yet reaped
+        poller = select.poll()
+        poller.register(self.sock.fileno(), select.POLLIN)
         while True:
-            try:
-                message, fds, _, _ = socket.recv_fds(self.sock, 4096, 2)
-            except OSError:
-                return
-            if not message or len(fds) != 2:
-                return
-            self.run_one(json.loads(message), fds[0], fds[1])
+            for fd, _ in poller.poll():
+                if fd in running:
+                    pid = running.pop(fd)
+                    poller.unregister(fd)
+                    os.close(fd)
+                    self.sock.send(self._reap(pid))
+                elif not self._hand_over(running, poller):
+                    return
 
-    def run_one(self, limits: dict[str, Any], job_fd: int, result_fd: int) -> None:
+    def _hand_over(self, running: dict[int, int], poller: select.poll) -> bool:
+        """Answer a request: give the parent the standby child, then prepare the next one.
+
+        The parent asks only once the previous job is dead or killed (a SIGKILLed process runs no
+        more code), so only one job ever runs; its teardown may still be under way."""
+        try:
+            request = self.sock.recv(16)
+        except OSError:
+            return False
+        if not request:
+            return False
+        job, self.standby = self.standby, None
+        socket.send_fds(self.sock, [struct.pack("<i", job.pid)], [job.pidfd, job.job_w, job.result_r])
+        os.close(job.job_w)
+        os.close(job.result_r)
+        running[job.pidfd] = job.pid
+        poller.register(job.pidfd, select.POLLIN)
+        other = self._other(job.workdir)  # the previous job's: dead or killed, its files are inert
+        _empty_dir(other, self.uid)
+        self.standby = self._fork_standby(other)
+        return True
+
+    def _other(self, workdir: str) -> str:
+        return self.workdirs[1] if workdir == self.workdirs[0] else self.workdirs[0]
+
+    def _fork_standby(self, workdir: str) -> Standby:
+        job_r, job_w = os.pipe2(os.O_CLOEXEC)
+        result_r, result_w = os.pipe2(os.O_CLOEXEC)
         if self.own_pid_ns is not None:
             kernel.unshare(kernel.CLONE_NEWPID)  # the next child is PID 1 of a fresh namespace
         pid = kernel.raw_fork()
         if pid == 0:
             try:
-                self.child(limits, job_fd, result_fd)
+                self.child(workdir, job_r, result_w)
             finally:
                 os._exit(CHILD_SETUP_FAILED)
         if self.own_pid_ns is not None:
             kernel.setns(self.own_pid_ns, kernel.CLONE_NEWPID)
-        os.close(job_fd)
-        os.close(result_fd)
-        pidfd = os.pidfd_open(pid)
-        try:
-            socket.send_fds(self.sock, [struct.pack("<i", pid)], [pidfd])
-        finally:
-            os.close(pidfd)
+        os.close(job_r)
+        os.close(result_w)
+        return Standby(pid, os.pidfd_open(pid), job_w, result_r, workdir)
+
+    def _reap(self, pid: int) -> bytes:
         if self.own_pid_ns is None:
             os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
             _kill_group(pid)  # the zombie still holds the group id: no other group can be hit
         _, status, usage = os.wait4(pid, 0)
         code = os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
-        self.sock.send(EXIT_INFO.pack(int(os.WIFSIGNALED(status)), code, usage.ru_utime + usage.ru_stime))
-        self._fresh_workdir()  # off the critical path: the parent is deciding meanwhile
+        return EXIT_INFO.pack(pid, int(os.WIFSIGNALED(status)), code, usage.ru_utime + usage.ru_stime)
 
-    def _fresh_workdir(self) -> None:
-        shutil.rmtree(self.workdir, ignore_errors=True)
-        os.mkdir(self.workdir, 0o700)
-        if self.uid is not None:
-            os.chown(self.workdir, self.uid, self.uid)
-
-    def child(self, limits: dict[str, Any], job_fd: int, result_fd: int) -> None:
-        """In the forked child, as root: finish isolating, then run the job. What every job shares
-        (stdio on /dev/null, environment, most rlimits, no_new_privs) the worker set up already."""
+    def child(self, workdir: str, job_fd: int, result_fd: int) -> None:
+        """In the forked child, as root: isolate, then wait for a job and run it."""
         os.setsid()  # leave the worker's process group: kill(0, ...) must reach no one but the job
-        os.chdir(self.workdir)
-        cpu = max(1, math.ceil(limits["cpu_s"]))
-        # soft == hard: the job is init of its PID namespace, which ignores SIGXCPU, so the kernel's
-        # SIGKILL at the hard limit is what stops it.
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
-        resource.setrlimit(resource.RLIMIT_AS, (limits["memory_mb"] << 20,) * 2)
+        os.chdir(workdir)
+        os.environ["HOME"] = os.environ["TMPDIR"] = workdir
         if self.uid is not None:
             os.setgroups([])
             os.setresgid(self.uid, self.uid, self.uid)
             os.setresuid(self.uid, self.uid, self.uid)
             kernel.prctl(kernel.PR_SET_PDEATHSIG, signal.SIGKILL)  # setresuid cleared it
-        if self.ruleset_fd is not None:
-            kernel.landlock_restrict_self(self.ruleset_fd)
+        if self.rulesets:
+            kernel.landlock_restrict_self(self.rulesets[workdir])
         if self.seccomp_filter is not None:
             kernel.install_seccomp(self.seccomp_filter)
         low, high = sorted((job_fd, result_fd))
-        os.closerange(3, low)  # the socket, the ruleset, anything else inherited
+        os.closerange(3, low)  # the socket, the rulesets, the other pipes, anything inherited
         os.closerange(low + 1, high)
         os.closerange(high + 1, 1 << 20)
         run_job(_read_all(job_fd), result_fd)
+
+
+@dataclass
+class Standby:
+    """A forked, isolated child waiting for its job; the parent gets its pidfd and pipe ends."""
+
+    pid: int
+    pidfd: int
+    job_w: int
+    result_r: int
+    workdir: str
+
+
+def _empty_dir(path: str, uid: int | None) -> None:
+    """Empty a work dir in place: Landlock's rule is bound to this directory, not to its name."""
+    os.chmod(path, 0o700)  # the job owns it and may have locked it
+    if uid is not None:
+        os.chown(path, uid, uid)
+    with os.scandir(path) as entries:
+        names = [entry.name for entry in entries]
+    for name in names:
+        target = os.path.join(path, name)
+        if os.path.isdir(target) and not os.path.islink(target):
+            shutil.rmtree(target, ignore_errors=True)
+        else:
+            os.unlink(target)
 
 
 def run_job(job_bytes: bytes, result_fd: int) -> None:
@@ -314,8 +367,13 @@ def run_job(job_bytes: bytes, result_fd: int) -> None:
         if clock() - last_flush[0] >= FLUSH_S or len(buffer) >= 1 << 16:
             flush()
 
-    program, entry_point, calls, recursion_limit = marshal.loads(job_bytes)
-    sys.setrecursionlimit(recursion_limit)
+    program, entry_point, calls, limits = marshal.loads(job_bytes)
+    cpu = max(1, math.ceil(limits["cpu_s"]))
+    # soft == hard: the job is init of its PID namespace, which ignores SIGXCPU, so the kernel's
+    # SIGKILL at the hard limit is what stops it. Lowering a limit needs no privilege.
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+    resource.setrlimit(resource.RLIMIT_AS, (limits["memory_mb"] << 20,) * 2)
+    sys.setrecursionlimit(limits["recursion_limit"])
     try:
         code = compile(program, "<solution>", "exec")
     except BaseException as exc:  # SyntaxError, but also MemoryError or RecursionError on absurd input
@@ -344,7 +402,8 @@ def run_job(job_bytes: bytes, result_fd: int) -> None:
             send(["value", index, encode(output)])
         except BaseException as exc:  # Unserialisable, or a RecursionError on a self-referencing list
             send(["unserialisable", index, fmt_error(exc)])
-    send(["end"])
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    send(["end", usage.ru_utime + usage.ru_stime])
     flush()
     os._exit(0)  # no atexit handlers, no finalisers; the program's threads end here
 

