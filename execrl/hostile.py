@@ -32,7 +32,6 @@ from typing import Any
 import pandas as pd
 
 from execrl.sandbox import Sandbox, Verdict
-from execrl.sandbox.worker import UID_BASE
 from execrl.tasks.tiers import HumanEvalTask
 
 TARGET_TASK = "HumanEval/53"  # def add(x: int, y: int) -> int
@@ -437,13 +436,12 @@ def _execrl(sandbox: Sandbox, task: HumanEvalTask, case: HostileCase, completion
     job = dataclasses.replace(task.judging_job(case.name, completion), timeout_s=timeout_s)
     verdict: Verdict = sandbox.run(job)
     time.sleep(0.2)  # give a daemon the program started every chance to show up
-    uids = {UID_BASE + h.slot for h in sandbox._handles}
-    leaked = _processes_of(uids)
+    leaked = [pid for pid in _processes_of(sandbox.job_uids()) if pid not in sandbox.standby_pids()]
     for pid in leaked:  # none expected; never let one disturb the next case
         os.kill(pid, 9)
     return {
         "passed": verdict.passed,
-        "died": not all(h.process.poll() is None for h in sandbox._handles),
+        "died": not all(os.path.exists(f"/proc/{pid}") for pid in sandbox.worker_pids()),
         "stdout_clean": True,  # the command line's stdout is checked in _execrl_cli_rows
         "wall_s": verdict.wall_s,
         "limit_s": timeout_s,

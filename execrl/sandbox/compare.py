@@ -19,7 +19,7 @@ def outputs_equal(actual: Any, expected: Any, atol: float = 0.0, int_float_equal
     ta, te = type(actual), type(expected)
     if ta is not te:
         if int_float_equal and ta in _NUMBER and te in _NUMBER:
-            return _floats_equal(float(actual), float(expected), atol)
+            return _mixed_equal(actual, expected, atol)
         return False
     if te is float:
         return _floats_equal(actual, expected, atol)
@@ -39,6 +39,18 @@ def outputs_equal(actual: Any, expected: Any, atol: float = 0.0, int_float_equal
     if te in (set, frozenset):
         return {strict_key(v) for v in actual} == {strict_key(v) for v in expected}
     return actual == expected  # None, bool, int, str, bytes: exact
+
+
+def _mixed_equal(actual: int | float, expected: int | float, atol: float) -> bool:
+    """An int against a float: exact first (Python compares them exactly, whatever their size)."""
+    if actual == expected:
+        return True
+    if atol == 0:
+        return False
+    try:
+        return abs(actual - expected) <= atol  # nan gives False
+    except OverflowError:  # an int too large for a float is never within atol of one
+        return False
 
 
 def _floats_equal(actual: float, expected: float, atol: float) -> bool:

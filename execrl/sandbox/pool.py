@@ -32,7 +32,7 @@ from execrl.sandbox.properties import PROPERTY_CHECKS
 from execrl.sandbox.protocol import Report
 from execrl.sandbox.records import Job, TestOutcome, Verdict
 from execrl.sandbox.worker import CHILD_SETUP_FAILED as WORKER_CHILD_FAILED
-from execrl.sandbox.worker import EXIT_INFO, LAYERS
+from execrl.sandbox.worker import EXIT_INFO, LAYERS, UID_BASE
 
 WORKER_ENV_KEEP = ("PATH", "LANG", "LC_ALL")
 WORKER_MAIN = "from execrl.sandbox.worker import main; main()"
@@ -69,8 +69,39 @@ class _WorkerHandle:
             self.close()
             raise SandboxError(f"sandbox worker {slot} exited during setup (exit status {self.process.wait()})")
         self.layers: dict[str, dict[str, Any]] = json.loads(ready)
+        self.offer: tuple[int, list[int]] | None = None  # a standby child: pid, [pidfd, job_w, result_r]
+        self.exits: dict[int, tuple[bool, int, float]] = {}  # exit reports not yet claimed, by pid
+        self.unclaimed: set[int] = set()  # pids of jobs decided without their exit report
+
+    def take_child(self) -> tuple[int, list[int]]:
+        """The offered standby child; tell the worker to prepare the next one."""
+        while self.offer is None:
+            self.receive()
+        offer, self.offer = self.offer, None
+        self.sock.send(b"took")
+        return offer
+
+    def receive(self) -> None:
+        """One message from the worker: a child on offer, or a child's exit report."""
+        message, fds, _, _ = socket.recv_fds(self.sock, 64, 3)
+        if len(message) == 4 and len(fds) == 3:
+            self.offer = (struct.unpack("<i", message)[0], fds)
+            return
+        for fd in fds:
+            os.close(fd)
+        if len(message) != EXIT_INFO.size:
+            raise SandboxError(f"sandbox worker {self.slot} died")
+        pid, signalled, code, cpu = EXIT_INFO.unpack(message)
+        if pid in self.unclaimed:
+            self.unclaimed.discard(pid)
+        else:
+            self.exits[pid] = (bool(signalled), code, cpu)
 
     def close(self) -> None:
+        if self.offer is not None:
+            for fd in self.offer[1]:
+                os.close(fd)
+            self.offer = None
         self.sock.close()
         try:
             self.process.wait(timeout=5)
@@ -104,6 +135,23 @@ class Sandbox:
     def capabilities(self) -> dict[str, dict[str, Any]]:
         """Each isolation layer, whether it is active here, and what it does or why it is not."""
         return {layer: self._handles[0].layers[layer] for layer in LAYERS}
+
+    def worker_pids(self) -> list[int]:
+        return [h.process.pid for h in self._handles]
+
+    def standby_pids(self) -> set[int]:
+        """Children forked ahead of their job and waiting for it: they have run no job code.
+        (A diagnostic: call it while no job is running.)"""
+        for handle in self._handles:
+            while handle.offer is None and select.select([handle.sock], [], [], 0.5)[0]:
+                handle.receive()
+        return {h.offer[0] for h in self._handles if h.offer is not None}
+
+    def job_uids(self) -> set[int]:
+        """The uids jobs run as (empty where the sandbox cannot switch uid)."""
+        if not self.capabilities()["unprivileged_uid"]["active"]:
+            return set()
+        return {UID_BASE + h.slot for h in self._handles}
 
     def run(self, job: Job) -> Verdict:
         handle = self._idle.get()
@@ -194,8 +242,7 @@ def _payload(job: Job) -> bytes:
 
 def _execute(handle: _WorkerHandle, job: Job) -> Verdict:
     pending = memoryview(_payload(job))
-    handle.sock.send(b"run")
-    pid, (pidfd, job_w, result_r) = _receive_child(handle)
+    pid, (pidfd, job_w, result_r) = handle.take_child()
     start = time.monotonic()
     os.set_blocking(job_w, False)
     pending = _write_some(job_w, pending, broken_ok=True)  # most jobs fit in the pipe at once
@@ -206,19 +253,6 @@ def _execute(handle: _WorkerHandle, job: Job) -> Verdict:
         os.close(pidfd)
         os.close(result_r)
     return decide(job, report, reason, exit_info, wall_s=time.monotonic() - start)
-
-
-def _receive_child(handle: _WorkerHandle) -> tuple[int, list[int]]:
-    """The standby child's pid, pidfd and pipe ends. The exit report of a previous job that
-    finished cleanly (whose verdict did not wait for it) may come first: it is skipped."""
-    while True:
-        message, fds, _, _ = socket.recv_fds(handle.sock, 64, 3)
-        if len(message) == 4 and len(fds) == 3:
-            return struct.unpack("<i", message)[0], fds
-        for fd in fds:
-            os.close(fd)
-        if len(message) != EXIT_INFO.size:
-            raise SandboxError("worker died before starting the job")
 
 
 def _supervise(
@@ -240,17 +274,16 @@ def _supervise(
         job_w = -1
     received = 0
     reason: str | None = None
-    exit_info = None
     reading = True
     last_report, marker = time.monotonic(), (False, 0)
     try:
-        while reading or (exit_info is None and reason != "finished"):
+        while reading or (pid not in handle.exits and reason != "finished"):
             now = time.monotonic()
             deadline = _deadline(job, report, job_deadline, last_report)
             if reason is None and now >= deadline:
                 reason = "timeout"
                 _kill(pidfd)
-            if reason is not None and exit_info is None and now >= deadline + GRACE_S + job.timeout_s:
+            if reason is not None and pid not in handle.exits and now >= deadline + GRACE_S + job.timeout_s:
                 raise SandboxError("worker did not report the child's exit")
             wait = max(0.0, deadline - now) if reason is None else GRACE_S
             for fd, _ in poller.poll(wait * 1000):
@@ -280,21 +313,17 @@ def _supervise(
                             _kill(pidfd)  # done: nothing the program does from here on counts
                             reason = "finished"
                 else:
-                    info = handle.sock.recv(64)
-                    if not info:
-                        raise SandboxError("worker died during a job")
-                    exited, signalled, code, cpu = EXIT_INFO.unpack(info)
-                    if exited != pid:
-                        continue  # the late exit report of an earlier job
-                    exit_info = (bool(signalled), code, cpu)
-                    poller.unregister(handle.sock.fileno())
-                    if reading:  # the child is gone; its pipe closes unless a straggler holds it
-                        job_deadline = min(job_deadline, time.monotonic() + GRACE_S)
+                    handle.receive()
+                    if pid in handle.exits and reading:  # the child is gone; its pipe closes unless
+                        job_deadline = min(job_deadline, time.monotonic() + GRACE_S)  # a straggler holds it
                         if reason is None and time.monotonic() >= job_deadline:
                             reading = False
     finally:
         if job_w >= 0:
             os.close(job_w)
+    exit_info = handle.exits.pop(pid, None)
+    if exit_info is None:
+        handle.unclaimed.add(pid)
     return (None if reason == "finished" else reason), exit_info
 
 

@@ -49,18 +49,22 @@ class Report:
         """Consume bytes from the pipe; complete frames update the report."""
         if self.ended or self.protocol_error:
             return
-        self._buffer += data
+        buffer = self._buffer
+        buffer += data
+        position, size = 0, len(buffer)
         try:
-            while len(self._buffer) >= HEADER.size and not self.ended:
-                (length,) = HEADER.unpack_from(self._buffer)
-                if len(self._buffer) < HEADER.size + length:
+            while size - position >= HEADER.size and not self.ended:
+                (length,) = HEADER.unpack_from(buffer, position)
+                end = position + HEADER.size + length
+                if end > size:
                     break
-                body = bytes(self._buffer[HEADER.size : HEADER.size + length])
-                del self._buffer[: HEADER.size + length]
-                self._apply(_parse(body))
+                self._apply(_parse(buffer[position + HEADER.size : end]))
+                position = end
         except ProtocolError as exc:
             self.protocol_error = str(exc)
-            self._buffer.clear()
+            buffer.clear()
+            return
+        del buffer[:position]
 
     def _apply(self, message: list[Any]) -> None:
         kind = message[0]
@@ -98,9 +102,12 @@ class Report:
             raise ProtocolError(f"malformed {kind!r} frame")
 
 
-def _parse(body: bytes) -> list[Any]:
+_DECODER = json.JSONDecoder()
+
+
+def _parse(body: bytearray) -> list[Any]:
     try:
-        message = json.loads(body)
+        message = _DECODER.decode(body.decode("ascii"))  # the sender escapes everything to ASCII
     except (ValueError, RecursionError) as exc:
         raise ProtocolError(f"frame is not JSON: {type(exc).__name__}") from None
     if type(message) is not list or not message or type(message[0]) is not str:

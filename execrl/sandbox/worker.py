@@ -34,7 +34,6 @@ import struct
 import sys
 import sysconfig
 import tempfile
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,8 +47,7 @@ WARM_IMPORTS = (
 ).split()
 UID_BASE = 61000  # the job uid is UID_BASE + slot: one uid per worker, so RLIMIT_NPROC counts one job
 CHILD_SETUP_FAILED = 121  # exit status of a child whose isolation could not be set up
-HIGH_FD = 100
-FLUSH_S = 0.002  # the child writes its buffered frames at least this often  # the worker keeps its own descriptors above the numbers the child rearranges
+HIGH_FD = 100  # the worker keeps its own descriptors above the numbers the child rearranges
 EXIT_INFO = struct.Struct("<iiid")  # pid, killed by a signal?, signal number or exit code, CPU seconds
 SCRATCH_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 LAYERS = (
@@ -69,7 +67,6 @@ class Worker:
         self.jobs_dir = ""
         self.workdirs: tuple[str, str] = ("", "")  # the running job's and the standby child's, alternating
         self.rulesets: dict[str, int] = {}
-        self.standby: Standby | None = None
 
     # --- once per worker --------------------------------------------------------------------
     def setup(self) -> None:
@@ -228,45 +225,43 @@ class Worker:
         self._mark("seccomp", True, "socket, ptrace, mount, namespaces, bpf, io_uring and similar calls refused")
 
     # --- per job ----------------------------------------------------------------------------
-    # A standby child is forked, and isolates itself, while the previous job runs; a request hands
-    # it to the parent at once. Only one job runs at a time; the standby holds no job until then.
+    # A standby child is forked, and isolates itself, while the previous job runs, and is offered
+    # to the parent at once; the standby holds no job until the parent writes one into its pipe.
     def serve(self) -> None:
+        """Offer the parent a standby child, and another each time it takes one; report every
+        child's exit. The parent takes a child only once the previous job is dead or killed (a
+        SIGKILLed process runs no more code), so only one job ever runs."""
         self.sock.send(json.dumps(self.layers).encode())
-        self.standby = self._fork_standby(self.workdirs[0])
-        running: dict[int, int] = {}  # pidfd -> pid of handed-off children not yet reaped
         poller = select.poll()
         poller.register(self.sock.fileno(), select.POLLIN)
+        children: dict[int, int] = {}  # pidfd -> pid of children offered and not yet reaped
+        offered = self._offer(self.workdirs[0], children, poller)
         while True:
             for fd, _ in poller.poll():
-                if fd in running:
-                    pid = running.pop(fd)
+                if fd in children:
+                    pid = children.pop(fd)
                     poller.unregister(fd)
                     os.close(fd)
                     self.sock.send(self._reap(pid))
-                elif not self._hand_over(running, poller):
+                    continue
+                try:
+                    request = self.sock.recv(16)
+                except OSError:
                     return
+                if not request:
+                    return
+                other = self._other(offered)  # the previous job's: dead or killed, its files inert
+                _empty_dir(other, self.uid)
+                offered = self._offer(other, children, poller)
 
-    def _hand_over(self, running: dict[int, int], poller: select.poll) -> bool:
-        """Answer a request: give the parent the standby child, then prepare the next one.
-
-        The parent asks only once the previous job is dead or killed (a SIGKILLed process runs no
-        more code), so only one job ever runs; its teardown may still be under way."""
-        try:
-            request = self.sock.recv(16)
-        except OSError:
-            return False
-        if not request:
-            return False
-        job, self.standby = self.standby, None
-        socket.send_fds(self.sock, [struct.pack("<i", job.pid)], [job.pidfd, job.job_w, job.result_r])
-        os.close(job.job_w)
-        os.close(job.result_r)
-        running[job.pidfd] = job.pid
-        poller.register(job.pidfd, select.POLLIN)
-        other = self._other(job.workdir)  # the previous job's: dead or killed, its files are inert
-        _empty_dir(other, self.uid)
-        self.standby = self._fork_standby(other)
-        return True
+    def _offer(self, workdir: str, children: dict[int, int], poller: select.poll) -> str:
+        child = self._fork_standby(workdir)
+        socket.send_fds(self.sock, [struct.pack("<i", child.pid)], [child.pidfd, child.job_w, child.result_r])
+        os.close(child.job_w)
+        os.close(child.result_r)
+        children[child.pidfd] = child.pid
+        poller.register(child.pidfd, select.POLLIN)
+        return workdir
 
     def _other(self, workdir: str) -> str:
         return self.workdirs[1] if workdir == self.workdirs[0] else self.workdirs[0]
@@ -349,23 +344,14 @@ def run_job(job_bytes: bytes, result_fd: int) -> None:
     Everything the protocol needs is bound to locals before the program runs, so a program that
     monkeypatches modules or builtins can corrupt only its own answers.
     """
-    write, frame, encode, fmt_error, clock = os.write, pack_frame, codec.encode, _error_text, time.perf_counter
-    buffer = bytearray()
-    last_flush = [clock()]
-
-    def flush() -> None:
-        view = memoryview(bytes(buffer))
-        while view:
-            view = view[write(result_fd, view) :]
-        buffer.clear()
-        last_flush[0] = clock()
+    write, frame, encode, fmt_error = os.write, pack_frame, codec.encode, _error_text
 
     def send(message: list[Any]) -> None:
-        # Frames are batched (one pipe write, one parent wake-up, for most jobs); a test that runs
-        # long still sees everything before it delivered within FLUSH_S.
-        buffer.extend(frame(message))
-        if clock() - last_flush[0] >= FLUSH_S or len(buffer) >= 1 << 16:
-            flush()
+        # Written before any more untrusted code runs: whatever the program does next (exit, crash,
+        # hang), what it reported so far counts, and the same program always reports the same.
+        view = memoryview(frame(message))
+        while view:
+            view = view[write(result_fd, view) :]
 
     program, entry_point, calls, limits = marshal.loads(job_bytes)
     cpu = max(1, math.ceil(limits["cpu_s"]))
@@ -378,7 +364,6 @@ def run_job(job_bytes: bytes, result_fd: int) -> None:
         code = compile(program, "<solution>", "exec")
     except BaseException as exc:  # SyntaxError, but also MemoryError or RecursionError on absurd input
         send(["load_error", "parse", type(exc).__name__, fmt_error(exc)])
-        flush()
         os._exit(0)
     send(["parsed"])
     namespace = {"__name__": "solution", "__builtins__": builtins}
@@ -389,7 +374,6 @@ def run_job(job_bytes: bytes, result_fd: int) -> None:
             raise TypeError(f"{entry_point} is not callable")
     except BaseException as exc:  # SystemExit and KeyboardInterrupt too: a load that exits has failed
         send(["load_error", "load", type(exc).__name__, fmt_error(exc)])
-        flush()
         os._exit(0)
     send(["loaded"])
     for index, args in enumerate(calls):
@@ -404,7 +388,6 @@ def run_job(job_bytes: bytes, result_fd: int) -> None:
             send(["unserialisable", index, fmt_error(exc)])
     usage = resource.getrusage(resource.RUSAGE_SELF)
     send(["end", usage.ru_utime + usage.ru_stime])
-    flush()
     os._exit(0)  # no atexit handlers, no finalisers; the program's threads end here
 
 

@@ -1,0 +1,280 @@
+"""The sandbox end to end: real worker processes, real forks, real limits."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from execrl.sandbox import Job, Sandbox, Test
+
+ADD = "def add(a, b):\n    return a + b\n"
+ADD_TESTS = (Test((1, 2), 3), Test((-1, 1), 0), Test(([1], [2]), [1, 2]))
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox(workers=2) as box:
+        yield box
+
+
+def job(program: str, tests=ADD_TESTS, **options) -> Job:
+    return Job("t", program, options.pop("entry_point", "add"), tests, **options)
+
+
+def test_correct_program_passes_with_staged_signals(sandbox):
+    verdict = sandbox.run(job(ADD))
+    assert verdict.status == "passed"
+    assert (verdict.tests_passed, verdict.tests_run, verdict.tests_total) == (3, 3, 3)
+    assert verdict.parsed and verdict.loaded and verdict.first_error is None
+
+
+def test_wrong_answer_fails_only_its_test(sandbox):
+    verdict = sandbox.run(job("def add(a, b):\n    return a + b if a != -1 else 7\n"))
+    assert verdict.status == "failed"
+    assert [o.status for o in verdict.outcomes] == ["passed", "wrong", "passed"]
+
+
+@pytest.mark.parametrize(
+    ("program", "status", "parsed", "loaded"),
+    [
+        ("def add(a, b) return a\n", "syntax_error", False, False),
+        ("import no_such_module_here\n" + ADD, "runtime_error", True, False),
+        ("def plus(a, b):\n    return a + b\n", "runtime_error", True, False),
+        ("add = 3\n", "runtime_error", True, False),
+    ],
+)
+def test_programs_that_do_not_load(sandbox, program, status, parsed, loaded):
+    verdict = sandbox.run(job(program))
+    assert (verdict.status, verdict.parsed, verdict.loaded, verdict.tests_run) == (status, parsed, loaded, 0)
+
+
+def test_early_exit_loses_the_unreported_tests(sandbox):
+    program = "import os\ndef add(a, b):\n    if a == -1:\n        os._exit(0)\n    return a + b\n"
+    verdict = sandbox.run(job(program))
+    assert verdict.status == "failed"
+    assert [o.status for o in verdict.outcomes] == ["passed", "missing", "missing"]
+
+
+def test_unserialisable_output_fails(sandbox):
+    program = "class Same:\n    def __eq__(self, other):\n        return True\ndef add(a, b):\n    return Same()\n"
+    verdict = sandbox.run(job(program))
+    assert verdict.status == "failed"
+    assert {o.status for o in verdict.outcomes} == {"unserialisable"}
+
+
+def test_wall_clock_limit_kills_a_sleeping_job(sandbox):
+    start = time.monotonic()
+    verdict = sandbox.run(job("import time\ndef add(a, b):\n    time.sleep(60)\n", timeout_s=0.5))
+    assert verdict.status == "timeout"
+    assert time.monotonic() - start < 3
+
+
+def test_per_test_limit_is_enforced_from_the_previous_report(sandbox):
+    program = "import time\ndef add(a, b):\n    time.sleep(a)\n    return a + b\n"
+    tests = (Test((0, 1), 1, timeout_s=1.0), Test((30, 1), 31, timeout_s=0.3))
+    verdict = sandbox.run(job(program, tests, timeout_s=20))
+    assert verdict.status == "timeout"
+    assert [o.status for o in verdict.outcomes] == ["passed", "missing"]
+    assert verdict.wall_s < 3
+
+
+def test_cpu_limit_stops_a_busy_loop_even_without_the_wall_clock(sandbox):
+    verdict = sandbox.run(job("def add(a, b):\n    while True:\n        pass\n", timeout_s=30, cpu_s=1))
+    assert verdict.status == "timeout"
+    assert verdict.wall_s < 10
+
+
+def test_memory_limit(sandbox):
+    verdict = sandbox.run(job("def add(a, b):\n    return len(bytearray(2 << 30))\n", memory_mb=256))
+    assert verdict.status == "memory_exceeded"
+
+
+def test_output_cap(sandbox):
+    verdict = sandbox.run(job("def add(a, b):\n    return 'x' * (8 << 20)\n", max_output_bytes=1 << 20))
+    assert verdict.status == "output_limit"
+
+
+def test_file_size_limit(sandbox):
+    program = "def add(a, b):\n    open('big', 'wb').write(b'x' * (64 << 20))\n    return a + b\n"
+    verdict = sandbox.run(job(program, ADD_TESTS[:1], memory_mb=512))
+    assert verdict.status == "failed"
+    assert verdict.outcomes[0].error_type == "OSError" and "too large" in verdict.outcomes[0].message
+
+
+def test_open_files_limit(sandbox):
+    program = "def add(a, b):\n    return len([open('f%d' % i, 'w') for i in range(1000)])\n"
+    verdict = sandbox.run(job(program, ADD_TESTS[:1]))
+    assert verdict.outcomes[0].error_type == "OSError" and "Too many open files" in verdict.outcomes[0].message
+
+
+def test_process_limit(sandbox):
+    if not sandbox.capabilities()["unprivileged_uid"]["active"]:
+        pytest.skip("RLIMIT_NPROC binds only an unprivileged uid; this sandbox runs as the invoking user")
+    program = (
+        "import os, time\ndef add(a, b):\n    n = 0\n    try:\n        for _ in range(500):\n"
+        "            if os.fork() == 0:\n                time.sleep(5)\n                os._exit(0)\n"
+        "            n += 1\n    except OSError:\n        return n\n    return n\n"
+    )
+    verdict = sandbox.run(job(program, (Test((0, 0), 0),), timeout_s=10))
+    assert verdict.status == "failed"  # it reported a count, below 500: forks were refused
+    assert verdict.outcomes[0].status == "wrong"
+
+
+def test_honest_programs_still_pass(sandbox):
+    printing = "def add(a, b):\n    for _ in range(20000):\n        print('noise' * 20)\n    return a + b\n"
+    recursing = (
+        "import sys\nsys.setrecursionlimit(100000)\ndef depth(n):\n    return 0 if n == 0 else 1 + depth(n - 1)\n"
+        "def add(a, b):\n    return a + b if depth(50000) == 50000 else None\n"
+    )
+    threading = (
+        "import threading\ndef add(a, b):\n    out = []\n    t = threading.Thread(target=lambda: out.append(a + b))\n"
+        "    t.start()\n    t.join()\n    return out[0]\n"
+    )
+    for program in (printing, recursing, threading):
+        assert sandbox.run(job(program)).status == "passed"
+
+
+def test_no_network(sandbox):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.5)
+    port = listener.getsockname()[1]
+    program = (
+        f"import socket\ndef add(a, b):\n    socket.create_connection(('127.0.0.1', {port}), timeout=1)\n    return a + b\n"
+    )
+    verdict = sandbox.run(job(program, ADD_TESTS[:1]))
+    assert verdict.status == "failed"
+    with pytest.raises(TimeoutError):
+        listener.accept()
+    listener.close()
+
+
+def test_environment_is_scrubbed_and_files_outside_are_unreachable(sandbox, tmp_path, monkeypatch):
+    monkeypatch.setenv("EXECRL_TEST_SECRET", "hunter2")
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep")
+    program = (
+        "import os\ndef add(a, b):\n"
+        "    assert 'EXECRL_TEST_SECRET' not in os.environ\n"
+        f"    try:\n        open({str(outside)!r}, 'w').write('pwned')\n    except OSError:\n        pass\n"
+        "    return a + b\n"
+    )
+    assert sandbox.run(job(program, ADD_TESTS[:1])).status == "passed"
+    assert outside.read_text() == "keep"
+
+
+def test_the_job_cannot_signal_the_parent_or_its_group(sandbox):
+    program = (
+        "import ctypes, os\ndef add(a, b):\n    libc = ctypes.CDLL(None)\n"
+        f"    libc.kill({os.getpid()}, 9)\n    libc.kill(0, 9)\n    libc.kill(-1, 9)\n    return a + b\n"
+    )
+    assert sandbox.run(job(program, ADD_TESTS[:1])).status == "passed"
+    assert sandbox.run(job(ADD)).status == "passed"  # the workers survived too
+
+
+def test_no_process_outlives_its_job(sandbox):
+    program = (
+        "import ctypes, os, time\ndef add(a, b):\n    if ctypes.CDLL(None).fork() == 0:\n        os.setsid()\n"
+        "        time.sleep(30)\n        os._exit(0)\n    return a + b\n"
+    )
+    assert sandbox.run(job(program, ADD_TESTS[:1])).status == "passed"
+    time.sleep(0.3)
+    assert sandbox.job_uids(), "this check needs the unprivileged-uid layer"
+    assert _processes_of(sandbox.job_uids()) == sorted(sandbox.standby_pids())
+
+
+def test_order_is_kept_and_progress_is_reported(sandbox):
+    # every third job expects a wrong sum, so its verdict must come back in its place as a failure
+    jobs = [Job(str(i), ADD, "add", (Test((i, 1), i + 1 if i % 3 else -1),)) for i in range(30)]
+    seen = []
+    verdicts = sandbox.run_many(jobs, progress=lambda done, verdict: seen.append(done))
+    assert [v.id for v in verdicts] == [str(i) for i in range(30)]
+    assert [v.passed for v in verdicts] == [i % 3 != 0 for i in range(30)]
+    assert seen == list(range(1, 31))
+
+
+def test_capabilities_report_every_layer(sandbox):
+    layers = sandbox.capabilities()
+    assert set(layers) >= {"pid_namespace", "net_namespace", "landlock", "seccomp", "rlimits", "unprivileged_uid"}
+    assert all(isinstance(v["active"], bool) and v["detail"] for v in layers.values())
+
+
+def test_command_line_writes_only_verdicts(tmp_path):
+    jobs = tmp_path / "jobs.jsonl"
+    lines = [
+        {"id": "ok", "program": "def f(x):\n    print('noise')\n    return (x, x)\n", "entry_point": "f",
+         "tests": [{"input": [1], "expected": [1, 1]}]},
+        {"id": "forger", "program": "import os\ndef f(x):\n    os.write(1, b'{\"id\": \"x\"}\\n')\n    return 0\n",
+         "entry_point": "f", "tests": [{"input": [1], "expected": 1}], "timeout_s": 5},
+    ]
+    jobs.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    proc = subprocess.run([sys.executable, "-m", "execrl.sandbox", str(jobs)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0
+    verdicts = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [(v["id"], v["status"]) for v in verdicts] == [("ok", "passed"), ("forger", "failed")]
+
+
+def test_command_line_rejects_a_malformed_job_file(tmp_path):
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text('{"id": "a", "program": "", "entry_point": "f", "tests": [{"input": 1}]}\n')
+    proc = subprocess.run([sys.executable, "-m", "execrl.sandbox", str(jobs)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "jobs.jsonl:1" in proc.stderr and '"tests" must be a list' in proc.stderr
+
+
+def test_ten_thousand_jobs_leak_no_process_or_descriptor():
+    with Sandbox(workers=2) as box:
+        box.run_many([job(ADD)] * 50)
+        box.standby_pids()  # every worker's next child on offer (its 3 descriptors held) at both counts
+        time.sleep(0.5)  # and every finished child reaped
+        fds_before = len(os.listdir("/proc/self/fd"))
+        worker_fds_before = [len(os.listdir(f"/proc/{pid}/fd")) for pid in box.worker_pids()]
+        verdicts = box.run_many(job(ADD, ADD_TESTS[:1]) for _ in range(10_000))
+        assert all(v.passed for v in verdicts)
+        box.standby_pids()
+        time.sleep(0.5)
+        assert len(os.listdir("/proc/self/fd")) == fds_before
+        assert [len(os.listdir(f"/proc/{pid}/fd")) for pid in box.worker_pids()] == worker_fds_before
+        zombies = [pid for pid in _children_of(box.worker_pids()) if _state(pid) == "Z"]
+        assert len(zombies) <= 2  # at most the last job of each worker, reaped as it is reported
+        workers = box.worker_pids()
+    assert [pid for pid in workers if _state(pid) not in ("gone", "Z")] == []
+
+
+def _processes_of(uids: set[int]) -> list[int]:
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            status = open(f"/proc/{pid}/status").read()
+        except OSError:
+            continue
+        uid = int(status.split("Uid:")[1].split()[0])
+        if uid in uids and "State:\tZ" not in status:
+            found.append(int(pid))
+    return sorted(found)
+
+
+def _children_of(parents: list[int]) -> list[int]:
+    children = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = open(f"/proc/{pid}/stat").read()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) in parents:
+            children.append(int(pid))
+    return children
+
+
+def _state(pid: int) -> str:
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
