@@ -11,9 +11,32 @@ expected value (``compare.outputs_equal``). See ``worker.py`` for the isolation 
 ``protocol.py`` for the frames.
 """
 
-from execrl.sandbox.compare import outputs_equal
-from execrl.sandbox.pool import Sandbox, SandboxError, capabilities, decide, run, run_many
-from execrl.sandbox.records import STATUSES, Job, Test, TestOutcome, Verdict
+import importlib
+from typing import Any
+
+# Resolved on first use, so that the worker process, which imports only the codec, the kernel
+# interfaces and the protocol, stays small: every page it maps is copied or torn down per job.
+_EXPORTS = {
+    "outputs_equal": "compare",
+    "Sandbox": "pool",
+    "SandboxError": "pool",
+    "capabilities": "pool",
+    "decide": "pool",
+    "run": "pool",
+    "run_many": "pool",
+    "STATUSES": "records",
+    "Job": "records",
+    "Test": "records",
+    "TestOutcome": "records",
+    "Verdict": "records",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'execrl.sandbox' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"execrl.sandbox.{_EXPORTS[name]}"), name)
+
 
 __all__ = [
     "STATUSES",
