@@ -8,6 +8,8 @@ Timings vary from run to run by nature: they live in their own files, apart from
 from __future__ import annotations
 
 import marshal
+import os
+import resource
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -29,6 +31,7 @@ BENCHMARK_COLUMNS = {
     "passed": "int: programs judged correct (all 164 for a faithful harness)",
     "seconds": "float: wall-clock time",
     "per_second": "float: programs judged per second",
+    "cpu_seconds": "float: CPU time of every process involved (this one, workers, children), 10 ms resolution",
 }
 
 
@@ -63,6 +66,7 @@ def with_execrl(tasks: Sequence[HumanEvalTask], workers: int) -> Callable[[], in
         return sum(v.passed for v in sandbox.run_many(jobs))
 
     judge.close = sandbox.close  # type: ignore[attr-defined]
+    judge.process_ids = sandbox.worker_pids  # type: ignore[attr-defined]
     return judge
 
 
@@ -96,21 +100,38 @@ def run_benchmark(tasks: Sequence[HumanEvalTask], repeats: int, workers: int, hu
     try:
         for repeat in range(repeats):
             for harness, n, judge in contenders:
+                pids = getattr(judge, "process_ids", list)()
+                cpu_before = _cpu_seconds(pids)
                 start = time.perf_counter()
                 passed = judge()
                 seconds = time.perf_counter() - start
-                rows.append((harness, n, repeat, len(tasks), passed, seconds, len(tasks) / seconds))
+                cpu = _cpu_seconds(pids) - cpu_before
+                rows.append((harness, n, repeat, len(tasks), passed, seconds, len(tasks) / seconds, cpu))
     finally:
         for _, _, judge in contenders:
             getattr(judge, "close", lambda: None)()
     return pd.DataFrame(rows, columns=list(BENCHMARK_COLUMNS)).astype({"harness": "string"})
 
 
+def _cpu_seconds(worker_pids: list[int]) -> float:
+    """CPU time of this process and its reaped children, plus that of live workers and of the
+    job children they reaped (from /proc, in clock ticks)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    for pid in worker_pids:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        total += sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # utime stime cutime cstime
+    return total
+
+
 def summarize_benchmark(table: pd.DataFrame, cores: int) -> dict[str, Any]:
     """Median rate per harness and the ratios the sandbox's targets are stated in."""
-    medians = {
-        f"{harness} x{workers}": statistics.median(rows["per_second"])
-        for (harness, workers), rows in table.groupby(["harness", "workers"], sort=False)
+    groups = table.groupby(["harness", "workers"], sort=False)
+    medians = {f"{harness} x{workers}": statistics.median(rows["per_second"]) for (harness, workers), rows in groups}
+    cpu_ms = {
+        f"{harness} x{workers}": 1000 * statistics.median(rows["cpu_seconds"] / rows["programs"])
+        for (harness, workers), rows in groups
     }
 
     def rate(harness: str, workers: int) -> float | None:
@@ -123,6 +144,7 @@ def summarize_benchmark(table: pd.DataFrame, cores: int) -> dict[str, Any]:
     execrl_n = rate("execrl", max(scaled)) if scaled else None
     return {
         "median_per_second": medians,
+        "cpu_ms_per_program": cpu_ms,
         "repeats": int(table["repeat"].nunique()),
         "cores": cores,
         "execrl_1_over_human_eval_1": execrl_1 / human_eval_1,

