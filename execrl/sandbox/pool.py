@@ -175,23 +175,21 @@ class Sandbox:
 
     def imap(self, jobs: Iterable[Job], progress: Progress | None = None) -> Iterator[Verdict]:
         """Verdicts in the order of ``jobs``; at most a few jobs per worker are in flight at once."""
+        verdicts = map(self.run, jobs) if self.workers == 1 else self._imap_threaded(jobs)
+        for done, verdict in enumerate(verdicts, start=1):
+            if progress:
+                progress(done, verdict)
+            yield verdict
+
+    def _imap_threaded(self, jobs: Iterable[Job]) -> Iterator[Verdict]:
         window: collections.deque[Future[Verdict]] = collections.deque()
-        done = 0
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="execrl-sandbox") as pool:
             for job in jobs:
                 window.append(pool.submit(self.run, job))
                 if len(window) >= 2 * self.workers:
-                    verdict = window.popleft().result()
-                    done += 1
-                    if progress:
-                        progress(done, verdict)
-                    yield verdict
+                    yield window.popleft().result()
             while window:
-                verdict = window.popleft().result()
-                done += 1
-                if progress:
-                    progress(done, verdict)
-                yield verdict
+                yield window.popleft().result()
 
     def run_many(self, jobs: Iterable[Job], progress: Progress | None = None) -> list[Verdict]:
         return list(self.imap(jobs, progress))
