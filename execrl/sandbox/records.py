@@ -101,7 +101,7 @@ class Verdict:
     loaded: bool  # the module executed and the entry point is callable
     first_error: str | None  # type of the first error (exception type, or a sandbox reason)
     wall_s: float
-    cpu_s: float
+    cpu_s: float  # from the worker's wait4; for a job that reported to the end, its own getrusage
     outcomes: tuple[TestOutcome, ...] = field(default_factory=tuple)
 
     @property
