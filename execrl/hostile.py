@@ -330,7 +330,6 @@ HOSTILE_COLUMNS = {
 class Probes:
     """Observers placed around every case."""
 
-    directory: Path
     probe_file: Path
     tmp_marker: Path
     secret: str
@@ -344,7 +343,7 @@ class Probes:
         listener = socket.socket()
         listener.bind(("127.0.0.1", 0))
         listener.listen(64)
-        probes = cls(directory, probe_file, Path(f"/tmp/execrl-hostile-{secrets.token_hex(6)}"),
+        probes = cls(probe_file, Path(f"/tmp/execrl-hostile-{secrets.token_hex(6)}"),
                      secrets.token_hex(16), listener)
         threading.Thread(target=probes._accept, daemon=True).start()
         probes.reset()
@@ -436,7 +435,7 @@ def _execrl(sandbox: Sandbox, task: HumanEvalTask, case: HostileCase, completion
     job = dataclasses.replace(task.judging_job(case.name, completion), timeout_s=timeout_s)
     verdict: Verdict = sandbox.run(job)
     time.sleep(0.2)  # give a daemon the program started every chance to show up
-    leaked = [pid for pid in _processes_of(sandbox.job_uids()) if pid not in sandbox.standby_pids()]
+    leaked = [pid for pid in processes_of(sandbox.job_uids()) if pid not in sandbox.standby_pids()]
     for pid in leaked:  # none expected; never let one disturb the next case
         os.kill(pid, 9)
     return {
@@ -520,7 +519,7 @@ def _execrl_cli_rows(task: HumanEvalTask, probes: Probes, tasks_file: str, work_
     }]
 
 
-def _processes_of(uids: set[int]) -> list[int]:
+def processes_of(uids: set[int]) -> list[int]:
     """Live processes owned by the sandbox's job uids: after a verdict there must be none."""
     found = []
     for entry in os.listdir("/proc"):
@@ -533,7 +532,7 @@ def _processes_of(uids: set[int]) -> list[int]:
             continue
         if int(fields["Uid"].split()[0]) in uids and not fields["State"].strip().startswith("Z"):
             found.append(int(entry))
-    return found
+    return sorted(found)
 
 
 def summarize_hostile(table: pd.DataFrame) -> dict[str, Any]:

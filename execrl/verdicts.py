@@ -19,7 +19,6 @@ from execrl.tasks.humaneval import HumanEvalProblem
 from execrl.tasks.tiers import HumanEvalTask
 
 CANDIDATE_KINDS = ("canonical", "return_none", "identity", "raise_error", "drop_last_line")
-WRONG_KINDS = CANDIDATE_KINDS[1:]
 
 # Schema of results/sandbox/verdicts.parquet, one row per (task, candidate).
 VERDICT_COLUMNS = {

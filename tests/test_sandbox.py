@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from execrl.hostile import processes_of
 from execrl.sandbox import Job, Sandbox, Test
 
 ADD = "def add(a, b):\n    return a + b\n"
@@ -187,7 +188,7 @@ def test_no_process_outlives_its_job(sandbox):
     assert sandbox.run(job(program, ADD_TESTS[:1])).status == "passed"
     time.sleep(0.3)
     assert sandbox.job_uids(), "this check needs the unprivileged-uid layer"
-    assert _processes_of(sandbox.job_uids()) == sorted(sandbox.standby_pids())
+    assert processes_of(sandbox.job_uids()) == sorted(sandbox.standby_pids())
 
 
 def test_order_is_kept_and_progress_is_reported(sandbox):
@@ -246,19 +247,6 @@ def test_ten_thousand_jobs_leak_no_process_or_descriptor():
         assert len(zombies) <= 2  # at most the last job of each worker, reaped as it is reported
         workers = box.worker_pids()
     assert [pid for pid in workers if _state(pid) not in ("gone", "Z")] == []
-
-
-def _processes_of(uids: set[int]) -> list[int]:
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            status = open(f"/proc/{pid}/status").read()
-        except OSError:
-            continue
-        uid = int(status.split("Uid:")[1].split()[0])
-        if uid in uids and "State:\tZ" not in status:
-            found.append(int(pid))
-    return sorted(found)
 
 
 def _children_of(parents: list[int]) -> list[int]:

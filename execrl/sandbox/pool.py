@@ -242,7 +242,7 @@ def _execute(handle: _WorkerHandle, job: Job) -> Verdict:
     pid, (pidfd, job_w, result_r) = handle.take_child()
     start = time.monotonic()
     os.set_blocking(job_w, False)
-    pending = _write_some(job_w, pending, broken_ok=True)  # most jobs fit in the pipe at once
+    pending = _write_some(job_w, pending)  # most jobs fit in the pipe at once
     report = Report(n_tests=len(job.tests))
     try:
         reason, exit_info = _supervise(handle, job, start, pid, pidfd, job_w, pending, result_r, report)
@@ -285,7 +285,7 @@ def _supervise(
             wait = max(0.0, deadline - now) if reason is None else GRACE_S
             for fd, _ in poller.poll(wait * 1000):
                 if fd == job_w:
-                    pending = _write_some(job_w, pending, broken_ok=True)
+                    pending = _write_some(job_w, pending)
                     if not pending:
                         poller.unregister(job_w)
                         os.close(job_w)
@@ -332,15 +332,14 @@ def _deadline(job: Job, report: Report, job_deadline: float, last_report: float)
     return job_deadline
 
 
-def _write_some(fd: int, pending: memoryview, broken_ok: bool = False) -> memoryview:
+def _write_some(fd: int, pending: memoryview) -> memoryview:
+    """Write what the pipe takes now; what is left."""
     try:
         while pending:
             pending = pending[os.write(fd, pending) :]
     except BlockingIOError:
         pass
     except BrokenPipeError:
-        if not broken_ok:
-            raise
         return pending[len(pending) :]  # the child is gone; its verdict comes from what it reported
     return pending
 

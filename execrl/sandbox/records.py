@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from execrl.sandbox.properties import PROPERTY_CHECKS
+
 STATUSES = (
     "passed",  # every test reported a value that matches
     "failed",  # the program loaded, and some test is wrong, raised, or did not report
@@ -54,8 +56,6 @@ class Job:
     max_output_bytes: int = 16 << 20  # cap on everything the program reports
 
     def __post_init__(self) -> None:
-        from execrl.sandbox.properties import PROPERTY_CHECKS
-
         object.__setattr__(self, "tests", tuple(self.tests))
         problems = []
         if not isinstance(self.program, str):

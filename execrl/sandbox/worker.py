@@ -49,7 +49,7 @@ WARM_IMPORTS = (
 ).split()
 UID_BASE = 61000  # the job uid is UID_BASE + slot: one uid per worker, so RLIMIT_NPROC counts one job
 CHILD_SETUP_FAILED = 121  # exit status of a child whose isolation could not be set up
-HIGH_FD = 100  # the worker keeps its own descriptors above the numbers the child rearranges
+HIGH_FD = 100  # the worker's own descriptors sit here, close-on-exec, clear of the low numbers pipes get
 EXIT_INFO = struct.Struct("<iiid")  # pid, killed by a signal?, signal number or exit code, CPU seconds
 SCRATCH_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 LAYERS = (

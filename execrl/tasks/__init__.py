@@ -5,8 +5,6 @@ from execrl.tasks.humaneval import (
     TaskDataError,
     default_humaneval_path,
     load_humaneval,
-    read_problems,
-    write_problems,
 )
 
 __all__ = [
@@ -14,6 +12,4 @@ __all__ = [
     "TaskDataError",
     "default_humaneval_path",
     "load_humaneval",
-    "read_problems",
-    "write_problems",
 ]

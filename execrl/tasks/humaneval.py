@@ -6,11 +6,10 @@ import gzip
 import json
 import re
 import zlib
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from execrl.io import read_jsonl, write_jsonl
 
 REQUIRED_FIELDS = ("task_id", "prompt", "entry_point", "canonical_solution", "test")
 
@@ -32,10 +31,6 @@ class HumanEvalProblem:
     def program(self, completion: str) -> str:
         """The candidate module: prompt plus completion, as HumanEval's harness assembles it."""
         return self.prompt + completion
-
-    def check_program(self, completion: str) -> str:
-        """The candidate followed by HumanEval's ``check()`` applied to its entry point."""
-        return f"{self.program(completion)}\n{self.test}\ncheck({self.entry_point})\n"
 
 
 def default_humaneval_path() -> Path:
@@ -68,15 +63,6 @@ def load_humaneval(path: str | Path | None = None) -> list[HumanEvalProblem]:
     if duplicates:
         raise TaskDataError(f"{source}: duplicate task ids {duplicates[:5]}")
     return sorted(problems, key=_task_number)
-
-
-def read_problems(path: str | Path) -> list[HumanEvalProblem]:
-    """Read the task file written by rule ``humaneval_tasks``."""
-    return [HumanEvalProblem(**{k: r[k] for k in REQUIRED_FIELDS}) for r in read_jsonl(path)]
-
-
-def write_problems(path: str | Path, problems: list[HumanEvalProblem]) -> None:
-    write_jsonl(path, (asdict(p) for p in problems))
 
 
 def _read_source(source: Path) -> list[tuple[int, Any]]:
