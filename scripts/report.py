@@ -68,9 +68,38 @@ def benchmark_section(summary: dict, source: str) -> dict:
     }
 
 
+def tasks_section(inputs) -> dict:
+    """Tier coverage and mutation scores per benchmark, and the procedural suite's paradox count."""
+    benchmarks = []
+    for name, label in (("humaneval", "HumanEval"), ("mbppplus", "MBPP+")):
+        summary_path, scores_path = getattr(inputs, f"{name}_summary"), getattr(inputs, f"{name}_scores")
+        summary, scores = read_json(summary_path), read_json(scores_path)
+        benchmark = {"name": label, "summary": summary, "scores": scores, "sources": [summary_path, scores_path], "figure": None}
+        comparable = scores["score_comparable"]
+        tiers = [tier for tier in comparable if comparable[tier]["score"] is not None]
+        if tiers:
+            benchmark["figure"] = {
+                "svg": bar_chart(
+                    labels=tiers,
+                    values=[comparable[t]["score"] for t in tiers],
+                    annotations=[f"{comparable[t]['killed']}/{comparable[t]['mutants']}" for t in tiers],
+                    xlabel="mutation score (share of mutants killed)",
+                    title=f"{label}: mutants killed per test tier",
+                    percent=True,
+                ),
+                "alt": f"Bar chart of {label} mutation scores per tier: "
+                + ", ".join(f"{t} {comparable[t]['score']:.1%}" for t in tiers),
+                "caption": f"Share of the {scores['comparable_mutants']} mutants of the {scores['comparable_tasks']} "
+                f"{label} tasks that have every tier (and whose canonical solution passes them all) that each tier kills.",
+            }
+        benchmarks.append(benchmark)
+    return {"benchmarks": benchmarks, "procedural": read_json(inputs.procedural), "procedural_source": inputs.procedural}
+
+
 def build_context(inputs, config: dict) -> dict:
     return {
         "title": config["report"]["title"],
+        "tasks": tasks_section(inputs),
         "verdicts": verdict_section(read_json(inputs.verdicts), inputs.verdicts),
         "hostile": hostile_section(pd.read_parquet(inputs.hostile), read_json(inputs.hostile_summary), inputs.hostile),
         "capabilities": {"layers": read_json(inputs.capabilities), "source": inputs.capabilities},

@@ -1,5 +1,6 @@
 """The plain-data codec: exact round trips, exact types, and refusal of anything else."""
 
+import collections
 import json
 import math
 import sys
@@ -255,3 +256,20 @@ def test_same_number_of_distinct_hash_ints_is_accepted():
 def test_a_few_colliding_ints_are_accepted():
     values = {k * MODULUS for k in range(1, 9)}
     assert codec.decode_node(["E", _ints(values)]) == values
+
+
+class ForgedCounter(collections.Counter):
+    def __eq__(self, other):
+        return True
+
+    def items(self):
+        return [("forged", 1)]
+
+
+def test_standard_dict_types_cross_as_plain_dicts_read_from_their_data():
+    value = {"c": collections.Counter("aab"), "o": collections.OrderedDict(x=1), "d": collections.defaultdict(int, y=2)}
+    back = roundtrip(value)
+    assert back == {"c": {"a": 2, "b": 1}, "o": {"x": 1}, "d": {"y": 2}}
+    assert all(type(v) is dict for v in back.values())
+    with pytest.raises(Unserialisable):  # a subclass of them is refused like any other
+        codec.encode(ForgedCounter("ab"))

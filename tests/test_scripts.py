@@ -1,40 +1,99 @@
 """Each workflow script's main(), called with a stand-in for Snakemake's object, chained on a few tasks."""
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 import execrl.hostile
+from execrl.io import write_json
 from execrl.config import load_schema, validate_config
 from execrl.tasks import default_humaneval_path
-from execrl.tasks.tiers import build_tasks, read_tasks, write_tasks
+from execrl.tasks.tiers import build_humaneval_tasks, read_tasks, summarize_tasks, write_tasks
 
 from conftest import REPO, load_script, stand_in
+from test_evalplus import release_file
 
 
 @pytest.fixture(scope="module")
 def tasks_file(tmp_path_factory, humaneval):
     path = tmp_path_factory.mktemp("tasks") / "humaneval.jsonl"
     chosen = [p for p in humaneval if p.task_id in ("HumanEval/0", "HumanEval/2", "HumanEval/53")]
-    write_tasks(path, build_tasks(chosen, workers=2))
+    write_tasks(path, build_humaneval_tasks(chosen, None, workers=2))
     return path
 
 
 @pytest.fixture(scope="module")
-def outputs(tmp_path_factory):
-    return tmp_path_factory.mktemp("outputs")
+def outputs(tmp_path_factory, tasks_file):
+    folder = tmp_path_factory.mktemp("outputs")
+    write_json(folder / "humaneval_summary.json", summarize_tasks(read_tasks(tasks_file), {"humaneval": "test"}))
+    return folder
 
 
 def test_humaneval_tasks_script(tmp_path):
-    out = tmp_path / "tasks" / "humaneval.jsonl"
+    out = {"tasks": str(tmp_path / "tasks" / "humaneval.jsonl"), "summary": str(tmp_path / "summary.json")}
     log = tmp_path / "log.txt"
     load_script("humaneval_tasks").main(
-        stand_in(input={"source": str(default_humaneval_path())}, output={"tasks": str(out)}, log=[log], threads=2)
+        stand_in(input={"source": str(default_humaneval_path())}, output=out, log=[log], threads=2,
+                 params={"plus_path": str(release_file("humaneval_plus")), "max_problems": 4})
     )
-    tasks = read_tasks(out)
-    assert len(tasks) == 164 and all(task.base for task in tasks)
-    assert "wrote 164 problems with" in log.read_text()
+    tasks = read_tasks(out["tasks"])
+    assert [t.task_id for t in tasks] == [f"HumanEval/{i}" for i in range(4)]
+    assert all(task.has_tier("base") and task.has_tier("plus") and task.has_tier("visible") for task in tasks)
+    summary = json.loads(Path(out["summary"]).read_text())
+    assert summary["tiers"]["plus"]["tests"] > 10 * summary["tiers"]["base"]["tests"]
+    assert summary["sources"]["humaneval_plus"].startswith("HumanEval+ v0.1.10 loaded from")
+    assert "wrote 4 problems" in log.read_text()
+
+
+def test_mbpp_tasks_script_without_the_file_writes_an_empty_benchmark(tmp_path):
+    out = {"tasks": str(tmp_path / "mbpp.jsonl"), "summary": str(tmp_path / "mbpp.json")}
+    load_script("mbpp_tasks").main(stand_in(output=out, params={"path": str(tmp_path / "absent.gz"), "max_problems": None},
+                                            log=[tmp_path / "log.txt"]))
+    assert read_tasks(out["tasks"]) == []
+    assert "skipped" in json.loads(Path(out["summary"]).read_text())["sources"]["mbpp_plus"]
+
+
+def test_mbpp_tasks_script(tmp_path):
+    out = {"tasks": str(tmp_path / "mbpp.jsonl"), "summary": str(tmp_path / "mbpp.json")}
+    load_script("mbpp_tasks").main(stand_in(output=out, params={"path": str(release_file("mbpp_plus")), "max_problems": 3},
+                                            log=[tmp_path / "log.txt"], threads=2))
+    tasks = read_tasks(out["tasks"])
+    assert [t.task_id for t in tasks] == ["Mbpp/2", "Mbpp/3", "Mbpp/4"]
+    assert all(t.has_tier("base") and t.has_tier("plus") for t in tasks)
+    assert [t.has_tier("visible") for t in tasks] == [False, True, True]  # Mbpp/2's example wraps the call in set()
+
+
+def test_mutants_and_mutation_scores_scripts(tasks_file, outputs):
+    mutants = outputs / "mutants.jsonl"
+    load_script("mutants").main(stand_in(input={"tasks": str(tasks_file)}, output={"mutants": str(mutants)},
+                                         params={"per_task": 6, "seed": 0}, log=[outputs / "m.log"]))
+    records = [json.loads(line) for line in mutants.read_text().splitlines()]
+    assert {r["task_id"] for r in records} == {"HumanEval/0", "HumanEval/2", "HumanEval/53"}
+    assert all(sum(r["task_id"] == t for r in records) <= 6 for t in ("HumanEval/0", "HumanEval/2", "HumanEval/53"))
+    out = {"verdicts": str(outputs / "mutant_verdicts.parquet"), "scores": str(outputs / "mutation_scores.json")}
+    load_script("mutation_scores").main(stand_in(input={"tasks": str(tasks_file), "mutants": str(mutants)}, output=out,
+                                                 threads=2, log=[outputs / "ms.log"]))
+    table = pd.read_parquet(out["verdicts"])
+    assert set(table["tier"]) == {"visible", "base"}  # no HumanEval+ in this fixture
+    assert len(table[table["kind"] == "mutant"]) == len(records) * 2
+    scores = json.loads(Path(out["scores"]).read_text())
+    assert scores["oracle_failures"] == [] and scores["mutants"] == len(records)
+    assert scores["score_all"]["plus"]["mutants"] == 0 and scores["tiers_compared"] == ["visible", "base"]
+    assert scores["comparable_tasks"] == 3 and "HumanEval/0" in scores["tasks_left_out"]  # it has no plus tier
+    visible, base = (scores["score_comparable"][tier]["killed"] for tier in ("visible", "base"))
+    assert 0 < visible <= base
+
+
+def test_procedural_tasks_script(outputs):
+    out = {"tasks": str(outputs / "procedural.jsonl"), "summary": str(outputs / "procedural_summary.json")}
+    load_script("procedural_tasks").main(stand_in(
+        output=out, params={"seed": 0, "tasks_per_level": 3, "levels": [1, 2], "split_fractions": [0.7, 0.15, 0.15]},
+        threads=2, log=[outputs / "p.log"]))
+    summary = json.loads(Path(out["summary"]).read_text())
+    assert summary["tasks"] == 12 and summary["by_variant"] == {"single": 6, "multi_step": 6}
+    assert summary["reference"]["passes_visible"] == summary["reference"]["passes_hidden"] == 12
 
 
 def test_sandbox_verdicts_script(tasks_file, outputs):
@@ -92,6 +151,11 @@ def test_report_script_renders_the_numbers(outputs):
                 "capabilities": str(outputs / "capabilities.json"),
                 "benchmark": str(outputs / "benchmark_summary.json"),
                 "index": str(REPO / "report" / "index.html.j2"),
+                "humaneval_summary": str(outputs / "humaneval_summary.json"),
+                "humaneval_scores": str(outputs / "mutation_scores.json"),
+                "mbppplus_summary": str(outputs / "humaneval_summary.json"),
+                "mbppplus_scores": str(outputs / "mutation_scores.json"),
+                "procedural": str(outputs / "procedural_summary.json"),
             },
             output={"html": str(html_path)},
             params={"config": config},
@@ -101,6 +165,7 @@ def test_report_script_renders_the_numbers(outputs):
     html = html_path.read_text()
     assert '<tr><td>canonical</td><td class="num">3</td><td class="num">3</td><td class="num">3</td></tr>' in html
     assert "always_equal_object" in html and "pid_namespace" in html
-    assert html.count("<svg") == 2
+    assert "Test tiers: how many wrong programs each tier catches" in html
+    assert html.count("<svg") == 2 + 2  # two mutation-score figures (the same file stands in for MBPP+)
     stripped = html.replace('="http://www.w3.org/2000/svg"', "").replace('="http://www.w3.org/1999/xlink"', "")
     assert "http" not in stripped

@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from execrl.tasks.tiers import build_tasks
+from execrl.tasks.tiers import build_humaneval_tasks
 from execrl.verdicts import (
     CANDIDATE_KINDS,
     VERDICT_COLUMNS,
@@ -16,7 +16,7 @@ from execrl.verdicts import (
 
 @pytest.fixture(scope="module")
 def tasks(humaneval):
-    return build_tasks(humaneval[:3], workers=2)
+    return build_humaneval_tasks(humaneval[:3], None, workers=2)
 
 
 def test_candidate_shapes(humaneval):

@@ -3,17 +3,21 @@
 The untrusted process may return only plain data: None, bool, int, float (nan and inf included),
 str, bytes, list, tuple, dict, set and frozenset, nested. Types are checked exactly (``type(x) is
 int``), so a subclass with a forged ``__eq__``, ``__hash__`` or ``__repr__`` cannot cross: it is
-unserialisable, and an unserialisable output fails its test. The wire form is JSON of tagged lists,
+unserialisable, and an unserialisable output fails its test. The standard library's dict types
+(Counter, OrderedDict, defaultdict) cross as plain dicts, read with ``dict.items``, which no
+method of theirs can change; the comparison is then the one ``==`` makes between them and a dict. The wire form is JSON of tagged lists,
 which the trusted side parses with the standard library's JSON parser and rebuilds with exact types.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter, OrderedDict, defaultdict
 from typing import Any
 
 MAX_DEPTH = 100
 MAX_COLLISIONS = 64
+DICT_TYPES = (dict, Counter, OrderedDict, defaultdict)  # exact types; a subclass of these is refused
 
 
 class Unserialisable(TypeError):
@@ -49,8 +53,8 @@ def _encode(value: Any, depth: int) -> Any:
         return ["L" if kind is list else "T", [_encode(v, depth + 1) for v in value]]
     if kind is set or kind is frozenset:
         return ["E" if kind is set else "Z", [_encode(v, depth + 1) for v in value]]
-    if kind is dict:
-        return ["D", [[_encode(k, depth + 1), _encode(v, depth + 1)] for k, v in value.items()]]
+    if kind in DICT_TYPES:
+        return ["D", [[_encode(k, depth + 1), _encode(v, depth + 1)] for k, v in dict.items(value)]]
     raise Unserialisable(f"values of type {kind.__name__} cannot be returned from the sandbox")
 
 

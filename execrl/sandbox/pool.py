@@ -418,7 +418,7 @@ def _outcome(job: Job, index: int, report: Report) -> TestOutcome:
     test = job.tests[index]
     output = json_shape(rest[0]) if job.json_outputs else rest[0]
     if test.check is not None:
-        ok = PROPERTY_CHECKS[test.check](tuple(test.input), output, job.atol)
+        ok = PROPERTY_CHECKS[test.check](tuple(test.input), output, test.expected, job.atol)
     else:
         ok = outputs_equal(output, test.expected, job.atol, job.int_float_equal)
     return TestOutcome("passed") if ok else TestOutcome("wrong", "WrongAnswer", "")

@@ -10,10 +10,10 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-PropertyCheck = Callable[[tuple[Any, ...], Any, float], bool]
+PropertyCheck = Callable[[tuple[Any, ...], Any, Any, float], bool]  # (args, output, expected, atol)
 
 
-def polynomial_root(args: tuple[Any, ...], output: Any, atol: float) -> bool:
+def polynomial_root(args: tuple[Any, ...], output: Any, expected: Any, atol: float) -> bool:
     """HumanEval/32 ``find_zero(xs)``: any finite x with ``|poly(xs, x)| <= atol`` is correct."""
     if type(output) not in (int, float) or not math.isfinite(output) or len(args) != 1:
         return False
@@ -24,4 +24,18 @@ def polynomial_root(args: tuple[Any, ...], output: Any, atol: float) -> bool:
     return abs(value) <= atol
 
 
-PROPERTY_CHECKS: dict[str, PropertyCheck] = {"polynomial_root": polynomial_root}
+def same_elements(args: tuple[Any, ...], output: Any, expected: Any, atol: float) -> bool:
+    """MBPP+ tasks whose answer is a collection in no set order (Mbpp/2 ``similar_elements``, ...):
+    the output's elements as a set equal the expected ones, as EvalPlus compares them."""
+    if type(output) not in (list, tuple, set, frozenset) or type(expected) not in (list, tuple, set, frozenset):
+        return False
+    try:
+        return set(output) == set(expected)
+    except TypeError:  # unhashable elements
+        return False
+
+
+PROPERTY_CHECKS: dict[str, PropertyCheck] = {
+    "polynomial_root": polynomial_root,
+    "same_elements": same_elements,
+}

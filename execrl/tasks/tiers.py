@@ -1,58 +1,49 @@
-"""Test tiers of a HumanEval problem.
+"""Benchmark tasks with test tiers of increasing strength (DESIGN.md section 4).
 
-The base tier is exactly what HumanEval's ``check()`` feeds the candidate: ``check()`` runs on the
-canonical solution, in a trusted subprocess, with the entry point wrapped to record each call's
-arguments (copied before the call) and the canonical output. The sandbox then judges candidates on
-these inputs against these outputs, so expected values never reach the untrusted process.
+- visible: the examples in the prompt (``execrl.tasks.examples``); a task whose examples contradict
+  its canonical solution gets an empty visible tier, and the reason is recorded;
+- base: for HumanEval, exactly what ``check()`` feeds the candidate; for MBPP+, the inputs of the
+  original asserts;
+- plus: EvalPlus's base and plus inputs, when the HumanEval+ or MBPP+ file is present.
+
+Expected outputs always come from a trusted reference solution run in its own process
+(``execrl.tasks.oracle``): HumanEval's canonical solution for the visible and base tiers, EvalPlus's
+for the plus tier (the original canonical solutions fail 20 HumanEval+ tasks). Candidates are judged
+in the sandbox on these inputs against these outputs, so expected values never reach untrusted code.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import subprocess
-import sys
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from execrl.sandbox import Job, Test, codec
 from execrl.io import read_jsonl, write_jsonl
+from execrl.sandbox import Job, Test, codec, outputs_equal
+from execrl.tasks.evalplus import COMPLEX_INPUT_TASKS, EvalPlusProblem
+from execrl.tasks.examples import parse_examples
 from execrl.tasks.humaneval import HumanEvalProblem, TaskDataError
+from execrl.tasks.oracle import ReferenceCall, record_base_tier, run_reference
 
+TIERS = ("visible", "base", "plus")
 DEFAULT_ATOL = 1e-6  # HumanEval's checks compare floats with tolerances of 1e-6 or looser
 # Tasks whose check() accepts any output with a property rather than one value.
-PROPERTY_TASKS = {"HumanEval/32": ("polynomial_root", 1e-4)}  # find_zero: |poly(xs, x)| < 1e-4
+PROPERTY_TASKS = {
+    "HumanEval/32": ("polynomial_root", 1e-4),  # find_zero: |poly(xs, x)| < 1e-4
+    # MBPP+ tasks whose answer has no set order; EvalPlus compares them as sets.
+    **{f"Mbpp/{n}": ("same_elements", DEFAULT_ATOL) for n in (2, 7, 111, 140, 232, 249, 579, 769)},
+}
+UNREPRESENTABLE = "the reference returns values that cannot cross the sandbox's plain-data protocol"
 MIN_TEST_TIMEOUT_S = 1.0
-TIMEOUT_FACTOR = 4  # per-test limit: max(1 s, 4 x the canonical solution's time), as EvalPlus does
-
-_RECORDER = r"""
-import copy, json, random, sys, time
-from execrl.sandbox import codec
-problem = json.loads(sys.stdin.read())
-namespace = {"__name__": "canonical"}
-exec(problem["prompt"] + problem["canonical_solution"] + "\n" + problem["test"], namespace)
-target = namespace[problem["entry_point"]]
-calls = []
-def recording(*args, **kwargs):
-    if kwargs:
-        raise TypeError("check() passed keyword arguments; the base tier records positional ones only")
-    before = codec.encode(copy.deepcopy(args))
-    start = time.perf_counter()
-    output = target(*args)
-    calls.append({"input": before, "expected": codec.encode(copy.deepcopy(output)), "seconds": time.perf_counter() - start})
-    return output
-random.seed(0)  # several checks draw random inputs from the unseeded global generator
-namespace["check"](recording)
-sys.stdout.write(json.dumps(calls))
-"""
+TIMEOUT_FACTOR = 4  # per-test limit: max(1 s, 4 x the reference solution's time), as EvalPlus does
 
 
 @dataclass(frozen=True)
 class TierTest:
-    """One test of a tier: positional arguments, the canonical output, and its time limit."""
+    """One test of a tier: positional arguments, the reference output, and its time limit."""
 
     input: tuple[Any, ...]
     expected: Any
@@ -67,78 +58,209 @@ class TierTest:
 
 
 @dataclass(frozen=True)
-class HumanEvalTask:
-    """A HumanEval problem with its test tiers (the record of results/tasks/humaneval.jsonl)."""
+class BenchmarkTask:
+    """A benchmark problem with its tiers: one record of results/tasks/{humaneval,mbppplus}.jsonl.
+
+    ``problem.program(completion)`` is the candidate module. ``tiers`` holds the tiers that exist
+    (plus only with the EvalPlus file); ``notes`` says why a tier is missing or empty."""
 
     problem: HumanEvalProblem
-    base: tuple[TierTest, ...]
+    tiers: dict[str, tuple[TierTest, ...]]
+    source: str = "humaneval"  # "humaneval" or "mbpp+"
+    atol: float = DEFAULT_ATOL
+    plus_canonical: str | None = None  # EvalPlus's canonical completion: the plus tier's oracle
+    notes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def task_id(self) -> str:
+        return self.problem.task_id
+
+    @property
+    def base(self) -> tuple[TierTest, ...]:
+        return self.tiers["base"]
 
     def to_record(self) -> dict[str, Any]:
-        return {**self.problem.__dict__, "base_tests": [t.to_record() for t in self.base]}
+        return {
+            **self.problem.__dict__,
+            "source": self.source,
+            "atol": self.atol,
+            "plus_canonical": self.plus_canonical,
+            "notes": self.notes,
+            "tiers": {name: [t.to_record() for t in tests] for name, tests in self.tiers.items()},
+        }
 
     @classmethod
-    def from_record(cls, record: dict[str, Any]) -> HumanEvalTask:
+    def from_record(cls, record: dict[str, Any]) -> BenchmarkTask:
         fields = {k: record[k] for k in HumanEvalProblem.__dataclass_fields__}
-        return cls(HumanEvalProblem(**fields), tuple(TierTest.from_record(t) for t in record["base_tests"]))
+        tiers = {name: tuple(TierTest.from_record(t) for t in tests) for name, tests in record["tiers"].items()}
+        return cls(HumanEvalProblem(**fields), tiers, record["source"], record["atol"], record["plus_canonical"], record["notes"])
 
-    def judging_job(self, job_id: str, completion: str) -> Job:
-        return judging_job(job_id, self.problem.program(completion), self.problem.entry_point, self.problem.task_id, self.base)
+    def has_tier(self, tier: str) -> bool:
+        """Whether the tier exists and has tests (``notes[tier]`` says why not)."""
+        return bool(self.tiers.get(tier))
+
+    def judging_job(self, job_id: str, completion: str, tier: str = "base") -> Job:
+        """A sandbox job judging ``completion`` (the text after the prompt) on one tier."""
+        return self.program_job(job_id, self.problem.program(completion), tier)
+
+    def program_job(self, job_id: str, program: str, tier: str = "base") -> Job:
+        """A sandbox job judging a whole program on one tier. The benchmarks' checks compare with
+        ``==``, so an int output may match a float expectation (never a bool)."""
+        if not self.has_tier(tier):
+            raise ValueError(f"{self.task_id} has no {tier!r} tests: {self.notes.get(tier, 'tier not built')}")
+        check, atol = PROPERTY_TASKS.get(self.task_id, (None, self.atol))
+        tests = self.tiers[tier]
+        return Job(
+            id=job_id,
+            program=program,
+            entry_point=self.problem.entry_point,
+            tests=tuple(Test(t.input, t.expected, check=check, timeout_s=t.timeout_s) for t in tests),
+            timeout_s=sum(t.timeout_s for t in tests) + 1.0,
+            atol=atol,
+            int_float_equal=True,
+        )
 
 
-def write_tasks(path: str | Path, tasks: list[HumanEvalTask]) -> None:
+def summarize_tasks(tasks: Sequence[BenchmarkTask], sources: dict[str, str]) -> dict[str, Any]:
+    """Per tier: tasks that have it and tests in all; every task whose tier is missing or empty,
+    with the reason; and where the data came from (or why a source was skipped)."""
+    return {
+        "tasks": len(tasks),
+        "sources": sources,
+        "tiers": {
+            tier: {
+                "tasks_with_tests": sum(t.has_tier(tier) for t in tasks),
+                "tests": sum(len(t.tiers.get(tier, ())) for t in tasks),
+            }
+            for tier in TIERS
+        },
+        "notes": [{"task_id": t.task_id, "tier": tier, "note": note} for t in tasks for tier, note in sorted(t.notes.items())],
+    }
+
+
+def write_tasks(path: str | Path, tasks: Sequence[BenchmarkTask]) -> None:
     write_jsonl(path, (t.to_record() for t in tasks))
 
 
-def read_tasks(path: str | Path) -> list[HumanEvalTask]:
-    return [HumanEvalTask.from_record(r) for r in read_jsonl(path)]
+def read_tasks(path: str | Path) -> list[BenchmarkTask]:
+    return [BenchmarkTask.from_record(r) for r in read_jsonl(path)]
 
 
-def build_tasks(problems: list[HumanEvalProblem], workers: int) -> list[HumanEvalTask]:
-    return [HumanEvalTask(p, tuple(t)) for p, t in zip(problems, record_base_tiers(problems, workers))]
-
-
-def record_base_tier(problem: HumanEvalProblem, timeout_s: float = 120.0) -> list[TierTest]:
-    """Run check() on the canonical solution in a trusted subprocess and record every call."""
-    proc = subprocess.run(
-        [sys.executable, "-c", _RECORDER],
-        input=json.dumps(problem.__dict__),
-        capture_output=True,
-        text=True,
-        timeout=timeout_s,
-        env={"PYTHONHASHSEED": "0", "PATH": "/usr/bin:/bin", "PYTHONPATH": ":".join(p for p in sys.path if p)},
-    )
-    if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise TaskDataError(f"{problem.task_id}: check() failed on the canonical solution: {last}")
-    calls = json.loads(proc.stdout)
-    if not calls:
-        raise TaskDataError(f"{problem.task_id}: check() never called the entry point")
-    return [
-        TierTest(codec.decode_node(c["input"]), codec.decode_node(c["expected"]), per_test_timeout(c["seconds"]))
-        for c in calls
-    ]
-
-
-def record_base_tiers(problems: list[HumanEvalProblem], workers: int) -> list[list[TierTest]]:
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        return list(pool.map(record_base_tier, problems))
-
-
-def per_test_timeout(canonical_seconds: float) -> float:
+def per_test_timeout(reference_seconds: float) -> float:
     """Whole seconds, so that run-to-run timing noise almost never changes the task file."""
-    return float(max(MIN_TEST_TIMEOUT_S, math.ceil(TIMEOUT_FACTOR * canonical_seconds)))
+    return float(max(MIN_TEST_TIMEOUT_S, math.ceil(TIMEOUT_FACTOR * reference_seconds)))
 
 
-def judging_job(job_id: str, program: str, entry_point: str, task_id: str, tests: Sequence[TierTest]) -> Job:
-    """A sandbox job that judges ``program`` on a tier. HumanEval's checks compare with ``==``,
-    so an int output may match a float expectation (never a bool)."""
-    check, atol = PROPERTY_TASKS.get(task_id, (None, DEFAULT_ATOL))
-    return Job(
-        id=job_id,
-        program=program,
-        entry_point=entry_point,
-        tests=tuple(Test(t.input, t.expected, check=check, timeout_s=t.timeout_s) for t in tests),
-        timeout_s=sum(t.timeout_s for t in tests) + 1.0,
-        atol=atol,
-        int_float_equal=True,
-    )
+# --- building tiers -------------------------------------------------------------------------
+def build_humaneval_tasks(
+    problems: Sequence[HumanEvalProblem], plus: Sequence[EvalPlusProblem] | None, workers: int
+) -> list[BenchmarkTask]:
+    """HumanEval's problems with visible and base tiers, and the plus tier when HumanEval+ is given."""
+    plus_by_id = {p.task_id: p for p in plus or ()}
+    if plus is not None and set(plus_by_id) != {p.task_id for p in problems}:
+        raise TaskDataError("the HumanEval+ file does not cover the same task ids as HumanEval; check tasks paths")
+
+    def build(problem: HumanEvalProblem) -> BenchmarkTask:
+        base = tuple(_tests(record_base_tier(problem), problem.task_id))
+        visible, note = visible_tier(problem.program(problem.canonical_solution), problem)
+        tiers, notes = {"visible": visible, "base": base}, ({"visible": note} if note else {})
+        extra = {}
+        if problem.task_id in plus_by_id:
+            evalplus = plus_by_id[problem.task_id]
+            tiers["plus"], plus_note = plus_tier(evalplus)
+            if plus_note:
+                notes["plus"] = plus_note
+            extra = {"atol": max(evalplus.atol, DEFAULT_ATOL), "plus_canonical": evalplus.canonical_solution}
+        else:
+            notes["plus"] = "HumanEval+ file not given"
+        return BenchmarkTask(problem, tiers, "humaneval", notes=notes, **extra)
+
+    return _in_parallel(build, problems, workers)
+
+
+def build_mbpp_tasks(problems: Sequence[EvalPlusProblem], workers: int) -> list[BenchmarkTask]:
+    """MBPP+ tasks: the prompt's assert is the visible tier, the original asserts' inputs the base
+    tier, and base plus plus inputs the plus tier, all judged against EvalPlus's canonical solution."""
+
+    def build(evalplus: EvalPlusProblem) -> BenchmarkTask:
+        problem = HumanEvalProblem(evalplus.task_id, evalplus.prompt, evalplus.entry_point, evalplus.canonical_solution, "")
+        if evalplus.task_id in COMPLEX_INPUT_TASKS:
+            why = "complex-number arguments cannot cross the sandbox's plain-data protocol"
+            return BenchmarkTask(problem, {tier: () for tier in TIERS}, "mbpp+", notes={tier: why for tier in TIERS})
+        program = evalplus.program(evalplus.canonical_solution)
+        base, base_note = _reference_tier(program, evalplus.entry_point, list(evalplus.base_input), evalplus.task_id)
+        plus, plus_note = plus_tier(evalplus)
+        excluded = next((n for n in (base_note, plus_note) if n and n.startswith(UNREPRESENTABLE)), None)
+        if excluded:
+            return BenchmarkTask(problem, {tier: () for tier in TIERS}, "mbpp+", notes={tier: excluded for tier in TIERS})
+        visible, visible_note = visible_tier(program, problem)
+        notes = {"visible": visible_note, "base": base_note, "plus": plus_note}
+        return BenchmarkTask(
+            problem, {"visible": visible, "base": base, "plus": plus}, "mbpp+", max(evalplus.atol, DEFAULT_ATOL),
+            evalplus.canonical_solution, {tier: note for tier, note in notes.items() if note},
+        )
+
+    return _in_parallel(build, problems, workers)
+
+
+def visible_tier(reference_program: str, problem: HumanEvalProblem) -> tuple[tuple[TierTest, ...], str | None]:
+    """Tests from the prompt's examples, or no tests and the reason: no examples, or an example
+    whose stated output the reference solution contradicts (reported, never patched)."""
+    examples = parse_examples(problem.prompt, problem.entry_point)
+    if not examples:
+        return (), "no example in the prompt that the parser reads"
+    calls = run_reference(reference_program, problem.entry_point, [e.args for e in examples], problem.task_id)
+    check, atol = PROPERTY_TASKS.get(problem.task_id, (None, DEFAULT_ATOL))
+    for example, call in zip(examples, calls):
+        agrees = call.error is None and (
+            outputs_equal(call.expected, example.stated, atol, True) or _one_tuple_in_prose(call.expected, example.stated)
+        )
+        if not agrees and check is None:
+            got = call.error or repr(call.expected)
+            return (), f"the prompt's example contradicts the canonical solution: {example.text} (canonical: {got})"
+    return tuple(_tests(calls, problem.task_id)), None
+
+
+def _one_tuple_in_prose(expected: Any, stated: Any) -> bool:
+    """Prompts write a one-element tuple as ``("Venus")`` (HumanEval/148), which Python reads as
+    the bare value: that is notation, not a contradiction."""
+    return type(expected) is tuple and len(expected) == 1 and outputs_equal(expected[0], stated, DEFAULT_ATOL, True)
+
+
+def plus_tier(evalplus: EvalPlusProblem) -> tuple[tuple[TierTest, ...], str | None]:
+    """EvalPlus's base and plus inputs with the outputs of EvalPlus's canonical solution."""
+    program = evalplus.program(evalplus.canonical_solution)
+    inputs = list(evalplus.base_input) + list(evalplus.plus_input)
+    return _reference_tier(program, evalplus.entry_point, inputs, evalplus.task_id)
+
+
+def _reference_tier(
+    program: str, entry_point: str, inputs: list[tuple[Any, ...]], task_id: str
+) -> tuple[tuple[TierTest, ...], str | None]:
+    """The reference's output on each input. Inputs it rejects (an exception, or an output too large
+    for the task file) are left out, and the note says how many and why. A reference that returns
+    what no candidate can report (a regex match object, a complex number) empties the tier: the
+    inputs left would all be the ones it answers None to, which a do-nothing program passes."""
+    calls = run_reference(program, entry_point, inputs, task_id)
+    rejected = [c for c in calls if c.error is not None]
+    unrepresentable = [c for c in rejected if c.error.startswith("Unserialisable")]
+    if unrepresentable:
+        return (), f"{UNREPRESENTABLE}: {unrepresentable[0].error}"
+    tests = tuple(_tests([c for c in calls if c.error is None], task_id))
+    note = f"{len(rejected)} of {len(calls)} inputs left out: the reference raised {rejected[0].error}" if rejected else None
+    return tests, note
+
+
+def _tests(calls: Sequence[ReferenceCall], task_id: str) -> list[TierTest]:
+    failed = [c for c in calls if c.error is not None]
+    if failed:
+        raise TaskDataError(f"{task_id}: the reference solution raised on {len(failed)} input(s), first: {failed[0].error}")
+    return [TierTest(c.input, c.expected, per_test_timeout(c.seconds)) for c in calls]
+
+
+T = TypeVar("T")
+
+
+def _in_parallel(build: Callable[[Any], T], items: Sequence[Any], workers: int) -> list[T]:
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        return list(pool.map(build, items))

@@ -4,6 +4,11 @@
 rule report:
     """Render results/report/index.html from the Jinja2 templates in report/."""
     input:
+        humaneval_summary=rules.humaneval_tasks.output.summary,
+        mbppplus_summary=rules.mbpp_tasks.output.summary,
+        humaneval_scores=f"{RESULTS}/tasks/humaneval_mutation_scores.json",
+        mbppplus_scores=f"{RESULTS}/tasks/mbppplus_mutation_scores.json",
+        procedural=rules.procedural_tasks.output.summary,
         verdicts=rules.sandbox_verdicts.output.summary,
         hostile=rules.hostile_suite.output.table,
         hostile_summary=rules.hostile_suite.output.summary,

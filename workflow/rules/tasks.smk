@@ -1,22 +1,130 @@
-# Stage 1: benchmark problems and their test tiers.
+# Stage 1: benchmark problems with their test tiers, code mutants, and the procedural task suite.
+
+BENCHMARKS = ["humaneval", "mbppplus"]
+
+
+def optional_file(path):
+    """The file as an input if it exists, else no input: an absent optional dataset skips a tier,
+    and the file appearing later reruns the rule."""
+    return [path] if path and Path(path).exists() else []
 
 
 rule humaneval_tasks:
-    """HumanEval's 164 problems with their base tier: the calls check() makes, recorded on the
-    canonical solution in a trusted process."""
+    """HumanEval's problems with their tiers: visible (the prompt's examples), base (the calls check()
+    makes, recorded on the canonical solution) and plus (HumanEval+, when the file is present)."""
     input:
         source=humaneval_source(),
+        plus=optional_file(config["tasks"]["humaneval_plus"]),
     output:
         tasks=f"{RESULTS}/tasks/humaneval.jsonl",
+        summary=f"{RESULTS}/tasks/humaneval_summary.json",
     params:
-        code=code("tasks", "sandbox/codec.py", "io.py"),
+        plus_path=config["tasks"]["humaneval_plus"],
+        max_problems=config["tasks"]["max_problems"],
+        code=code("tasks", "sandbox/codec.py", "sandbox/compare.py", "io.py"),
     log:
         f"{RESULTS}/logs/humaneval_tasks.log",
     benchmark:
         f"{RESULTS}/benchmarks/humaneval_tasks.tsv"
     threads: config["sandbox"]["workers"]
     resources:
+        mem_mb=8192,
+        runtime=20,
+    script:
+        "../../scripts/humaneval_tasks.py"
+
+
+rule mbpp_tasks:
+    """MBPP+ problems with their tiers: visible (the prompt's assert), base (the original asserts'
+    inputs) and plus; an empty task file when MBPP+ is absent."""
+    input:
+        source=optional_file(config["tasks"]["mbpp_plus"]),
+    output:
+        tasks=f"{RESULTS}/tasks/mbppplus.jsonl",
+        summary=f"{RESULTS}/tasks/mbppplus_summary.json",
+    params:
+        path=config["tasks"]["mbpp_plus"],
+        max_problems=config["tasks"]["max_problems"],
+        code=code("tasks", "sandbox/codec.py", "sandbox/compare.py", "io.py"),
+    log:
+        f"{RESULTS}/logs/mbpp_tasks.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/mbpp_tasks.tsv"
+    threads: config["sandbox"]["workers"]
+    resources:
+        mem_mb=8192,
+        runtime=20,
+    script:
+        "../../scripts/mbpp_tasks.py"
+
+
+rule mutants:
+    """First-order AST mutants of each canonical solution, a seeded selection spread over operators."""
+    input:
+        tasks=f"{RESULTS}/tasks/{{benchmark}}.jsonl",
+    output:
+        mutants=f"{RESULTS}/tasks/{{benchmark}}_mutants.jsonl",
+    params:
+        per_task=config["tasks"]["mutants_per_task"],
+        seed=config["seed"],
+        code=code("tasks", "io.py"),
+    wildcard_constraints:
+        benchmark="|".join(BENCHMARKS),
+    log:
+        f"{RESULTS}/logs/mutants_{{benchmark}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/mutants_{{benchmark}}.tsv"
+    threads: 1
+    resources:
         mem_mb=2048,
         runtime=10,
     script:
-        "../../scripts/humaneval_tasks.py"
+        "../../scripts/mutants.py"
+
+
+rule mutation_scores:
+    """Every mutant and reference solution on every tier, in the sandbox; mutation score per tier."""
+    input:
+        tasks=f"{RESULTS}/tasks/{{benchmark}}.jsonl",
+        mutants=rules.mutants.output.mutants,
+    output:
+        verdicts=f"{RESULTS}/tasks/{{benchmark}}_mutant_verdicts.parquet",
+        scores=f"{RESULTS}/tasks/{{benchmark}}_mutation_scores.json",
+    params:
+        code=code("sandbox", "tasks", "io.py", "logs.py"),
+    wildcard_constraints:
+        benchmark="|".join(BENCHMARKS),
+    log:
+        f"{RESULTS}/logs/mutation_scores_{{benchmark}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/mutation_scores_{{benchmark}}.tsv"
+    threads: config["sandbox"]["workers"]
+    resources:
+        mem_mb=8192,
+        runtime=60,
+    script:
+        "../../scripts/mutation_scores.py"
+
+
+rule procedural_tasks:
+    """The seeded procedural suite (single-turn and multi-step variants, splits by composition), and
+    how often a plausible shortcut passes the visible tests and fails the hidden ones."""
+    output:
+        tasks=f"{RESULTS}/tasks/procedural.jsonl",
+        summary=f"{RESULTS}/tasks/procedural_summary.json",
+    params:
+        seed=config["seed"],
+        tasks_per_level=config["tasks"]["procedural"]["tasks_per_level"],
+        levels=config["tasks"]["procedural"]["levels"],
+        split_fractions=config["tasks"]["procedural"]["split_fractions"],
+        code=code("sandbox", "tasks", "io.py"),
+    log:
+        f"{RESULTS}/logs/procedural_tasks.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/procedural_tasks.tsv"
+    threads: config["sandbox"]["workers"]
+    resources:
+        mem_mb=2048,
+        runtime=10,
+    script:
+        "../../scripts/procedural_tasks.py"

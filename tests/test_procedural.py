@@ -1,0 +1,304 @@
+"""The procedural task suite: determinism, splits, tiers, variants, feedback, and the measured shortcut."""
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from execrl.sandbox import Sandbox
+from execrl.tasks.procedural import (
+    KINDS,
+    SPLITS,
+    STEP_KINDS,
+    ProceduralTask,
+    build_task,
+    generate_suite,
+    judge,
+    make_step,
+    next_turn_prompt,
+    read_suite,
+    shortcut_program,
+    split_of,
+    summarize_suite,
+    write_suite,
+)
+
+PER_LEVEL = 10
+EXAMPLE = [make_step("keep_gt", k=3), make_step("double"), make_step("max_or", d=0)]
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox(workers=2) as box:
+        yield box
+
+
+@pytest.fixture(scope="module")
+def suite():
+    return generate_suite(seed=0, tasks_per_level=PER_LEVEL, variants=("single", "multi_step"))
+
+
+@pytest.fixture(scope="module")
+def single(suite):
+    return [t for t in suite if t.variant == "single"]
+
+
+def _records(tasks):
+    return [json.dumps(t.to_record(), sort_keys=True) for t in tasks]
+
+
+def _call(task, case):
+    return f"{task.entry_point}({', '.join(repr(a) for a in case.input)})"
+
+
+def test_same_seed_same_records_other_seed_other_tasks(single):
+    again = generate_suite(seed=0, tasks_per_level=PER_LEVEL)
+    assert _records(again) == _records(single)
+    other = generate_suite(seed=1, tasks_per_level=PER_LEVEL)
+    assert {t.task_id for t in other} != {t.task_id for t in single}
+
+
+def test_generation_ignores_python_hash_randomisation(single):
+    code = (
+        "import hashlib, json; from execrl.tasks.procedural import generate_suite; "
+        f"ts = generate_suite(seed=0, tasks_per_level={PER_LEVEL}); "
+        "print(hashlib.sha256(json.dumps([t.to_record() for t in ts], sort_keys=True).encode()).hexdigest())"
+    )
+    digests = set()
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+        digests.add(run.stdout)
+    here = json.dumps([t.to_record() for t in single], sort_keys=True)
+    assert digests == {hashlib.sha256(here.encode()).hexdigest() + "\n"}
+
+
+def test_ids_are_content_derived(suite):
+    ids = [t.task_id for t in suite]
+    assert len(set(ids)) == len(ids)
+    for task in suite:
+        prefix = "proc" if task.variant == "single" else "proc-ms"
+        assert re.fullmatch(rf"{prefix}/L{task.level}/[0-9a-f]{{10}}", task.task_id)
+    # The same composition gets the same id and the same tests whichever suite it came from.
+    rebuilt = build_task(suite[0].steps, suite[0].variant)
+    assert rebuilt.to_record() == suite[0].to_record()
+    # The documented recipe: sha256 of the variant and the steps with their parameters.
+    key = 'single/[["keep_gt",{"k":3}],["double",{}],["max_or",{"d":0}]]'
+    assert build_task(EXAMPLE).task_id == "proc/L3/" + hashlib.sha256(key.encode()).hexdigest()[:10]
+    # Golden: a change to the id scheme must be deliberate.
+    assert build_task(EXAMPLE).task_id == "proc/L3/33f7123d06"
+    assert build_task(EXAMPLE, "multi_step").task_id == "proc-ms/L3/0e7bf64eb2"
+    assert build_task([make_step("keep_gt", k=4), *EXAMPLE[1:]]).task_id != build_task(EXAMPLE).task_id
+
+
+def test_levels_are_composition_depths(single):
+    assert sorted({t.level for t in single}) == [1, 2, 3, 4]
+    for task in single:
+        assert len(task.steps) == task.level == task.signature.count(">") + 1
+        assert len(task.canonical_solution.splitlines()) == task.level  # one line per step
+        for before, after in zip(task.steps, task.steps[1:]):
+            assert KINDS[before.kind].target == KINDS[after.kind].source
+
+
+def test_prompt_is_humaneval_style_with_visible_doctests():
+    task = build_task(EXAMPLE)
+    assert task.prompt.startswith("def f(xs: list[int]) -> int:\n")
+    assert task.spec == (
+        "Keep the elements greater than 3, then double each element, "
+        "then take the largest element (0 if there are none), and return the result."
+    )
+    assert f'    """{task.spec}\n' in task.prompt
+    steps = "    xs = [x for x in xs if x > 3]\n    xs = [x * 2 for x in xs]\n"
+    assert task.canonical_solution == steps + "    return max(xs, default=0)\n"
+    assert task.shortcut_solution == steps + "    return max(xs)\n"
+    for case in task.visible:
+        assert f"    >>> {_call(task, case)}\n    {case.expected!r}\n" in task.prompt
+    for case in task.hidden:
+        assert _call(task, case) not in task.prompt
+
+
+def test_references_pass_both_tiers_in_the_sandbox(sandbox, suite):
+    judgements = judge(sandbox, suite, [t.canonical_solution for t in suite], "reference")
+    failures = [(j.task_id, j.visible.status, j.hidden.status, j.hidden.first_error) for j in judgements
+                if not (j.visible.passed and j.hidden.passed)]
+    assert failures == []
+    assert all(j.hidden.tests_total == len(t.hidden) for t, j in zip(suite, judgements))
+
+
+def test_hidden_tier_has_edge_cases(single):
+    for task in single:
+        inputs = [c.input[0] for c in task.hidden]
+        labels = [c.label for c in task.hidden]
+        assert len(task.hidden) >= 10
+        assert not {json.dumps(c.input) for c in task.hidden} & {json.dumps(c.input) for c in task.visible}
+        if task.input_type == "list":
+            assert [] in inputs and any(len(x) == 1 for x in inputs)
+            assert any(min(x, default=0) < 0 for x in inputs) and any(len(set(x)) < len(x) for x in inputs)
+            assert any(max(x, default=0) >= 10**6 for x in inputs)
+        elif task.input_type == "str":
+            assert "" in inputs and any(len(x) == 1 for x in inputs) and any("  " in x for x in inputs)
+        else:
+            assert 0 in inputs and any(x < 0 for x in inputs) and any(x >= 10**6 for x in inputs)
+        assert labels.count("random") < len(labels)
+
+
+def test_hidden_tier_reaches_each_naive_step():
+    # abs's naive variant drops the step: only a negative input tells them apart.
+    task = build_task([make_step("sum"), make_step("abs")])
+    assert any(c.label == "naive:step2:abs" and sum(c.input[0]) < 0 for c in task.hidden)
+    task = build_task([make_step("find_char", c="a")])
+    assert any("a" not in c.input[0] for c in task.hidden)
+
+
+def test_visible_tier_is_typical(single):
+    for task in single:
+        assert 2 <= len(task.visible) <= 3
+        assert len({json.dumps(c.expected) for c in task.visible}) >= 2
+        for case in task.visible:
+            value = case.input[0]
+            assert case.label == "typical"
+            if task.input_type == "list":
+                assert value and all(0 < x < 100 for x in value) and len(set(value)) == len(value)
+            elif task.input_type == "int":
+                assert 0 < value < 100
+            else:
+                assert value and value == value.lower() and "  " not in value and value.strip() == value
+
+
+def test_splits_hold_out_whole_compositions():
+    tasks = generate_suite(seed=3, tasks_per_level=25)
+    by_split = {s: {t.signature for t in tasks if t.split == s} for s in SPLITS}
+    assert all(by_split.values())
+    assert not by_split["train"] & by_split["test"]
+    assert not by_split["train"] & by_split["validation"]
+    assert not by_split["validation"] & by_split["test"]
+    assert all(t.split == split_of(t.signature) for t in tasks)
+    # The split depends on the signature only: other seeds put a composition in the same split.
+    other = generate_suite(seed=4, tasks_per_level=25)
+    assert all(t.split == split_of(t.signature) for t in other)
+    assert {t.split for t in generate_suite(seed=3, tasks_per_level=5, split_fractions=(1.0, 0.0, 0.0))} == {"train"}
+    assert {t.split for t in generate_suite(seed=3, tasks_per_level=5, split_fractions=(0.0, 0.0, 1.0))} == {"test"}
+    with pytest.raises(ValueError, match="split fractions"):
+        generate_suite(seed=3, tasks_per_level=5, split_fractions=(0.5, 0.5, 0.5))
+
+
+def test_split_fractions_are_roughly_honoured():
+    signatures = [f"{a.name}>{b.name}" for a in STEP_KINDS for b in STEP_KINDS if a.target == b.source]
+    shares = {s: sum(split_of(x) == s for x in signatures) / len(signatures) for s in SPLITS}
+    assert abs(shares["train"] - 0.7) < 0.08 and abs(shares["test"] - 0.15) < 0.06
+
+
+def test_multi_step_prompt_declares_helpers_and_tests_only_f(sandbox, suite):
+    multi = [t for t in suite if t.variant == "multi_step"]
+    assert {t.level for t in multi} == {1, 2, 3, 4}
+    for task in multi:
+        assert task.entry_point == "f"
+        for i in range(1, task.level + 1):
+            assert re.search(rf'^def step{i}\(\w+: [\w\[\]]+\) -> [\w\[\]]+:\n    """[A-Z].*"""\n', task.prompt, re.M)
+            assert f"step{i}" in task.prompt.split("def f(")[1]  # f's docstring composes the helpers
+    # f's body alone leaves the stubs (which return None): the end-to-end tests catch it.
+    body_only = [t.canonical_solution.split("\n\n\n")[0] + "\n" for t in multi]
+    judgements = judge(sandbox, multi, body_only, "body-only")
+    assert not any(j.visible.passed for j in judgements)
+    single_ids = {t.signature: t.task_id for t in suite if t.variant == "single"}
+    assert all(single_ids[t.signature] != t.task_id for t in multi)
+
+
+def test_shortcuts_pass_visible_and_some_fail_hidden(sandbox, single):
+    shortcut = judge(sandbox, single, [t.shortcut_solution for t in single], "shortcut")
+    assert all(j.visible.passed for j in shortcut)  # the visible tier never exercises an edge
+    hacked = [j for j in shortcut if j.passes_visible_fails_hidden]
+    assert 0 < len(hacked) < len(single)
+    by_id = {t.task_id: t for t in single}
+    assert all(by_id[j.task_id].has_shortcut for j in hacked)
+    summary = summarize_suite(single, shortcut=shortcut)
+    assert summary["shortcut"]["passes_visible_fails_hidden"] == len(hacked)
+    per_level = summary["shortcut"]["by_level"].values()
+    assert sum(level["passes_visible_fails_hidden"] for level in per_level) == len(hacked)
+    assert sum(level["tasks"] for level in summary["by_level"].values()) == len(single)
+    assert shortcut_program(single[0]) == single[0].prompt + single[0].shortcut_solution
+
+
+def test_next_turn_prompt_lists_failed_visible_tests_only(sandbox):
+    task = build_task(EXAMPLE)
+    wrong = "    return 7\n"
+    raising = "    raise ValueError('no idea')\n"
+    jobs = [task.job("w", task.program(wrong), "visible"), task.job("r", task.program(raising), "visible")]
+    verdicts = sandbox.run_many(jobs)
+    text = next_turn_prompt(task, wrong, verdicts[0], attempt=1)
+    assert text.endswith(task.prompt)
+    assert "#     return 7" in text
+    for case in task.visible:
+        assert f"# {_call(task, case)} should return {case.expected!r}; your code returned a wrong value." in text
+    for case in task.hidden:
+        assert _call(task, case) not in text
+    raised = next_turn_prompt(task, raising, verdicts[1], attempt=2, max_listed=1)
+    assert raised.count("should return") == 1 and "raised ValueError: no idea" in raised and "2 more failed" in raised
+    compile(raised + task.canonical_solution, "<next turn>", "exec")  # feedback is comments: still a module
+    hidden = sandbox.run(task.job("h", task.program(wrong), "hidden"))
+    with pytest.raises(ValueError, match="visible tier only"):
+        next_turn_prompt(task, wrong, hidden)
+    passing = sandbox.run(task.job("p", task.program(task.canonical_solution), "visible"))
+    with pytest.raises(ValueError, match="passed"):
+        next_turn_prompt(task, task.canonical_solution, passing)
+
+
+def test_next_turn_prompt_reports_syntax_errors(sandbox):
+    task = build_task(EXAMPLE)
+    verdict = sandbox.run(task.job("s", task.program("    return (\n"), "visible"))
+    assert "does not parse (SyntaxError)" in next_turn_prompt(task, "    return (\n", verdict)
+
+
+def test_records_round_trip(tmp_path, suite):
+    for task in suite:
+        record = json.loads(json.dumps(task.to_record()))
+        assert ProceduralTask.from_record(record) == task
+    write_suite(tmp_path / "suite.jsonl", suite)
+    assert read_suite(tmp_path / "suite.jsonl") == suite
+    broken = suite[0].to_record()
+    del broken["hidden"]
+    with pytest.raises(ValueError, match="hidden"):
+        ProceduralTask.from_record(broken)
+    with pytest.raises(ValueError, match="level and signature"):
+        ProceduralTask.from_record({**suite[0].to_record(), "level": suite[0].level + 1})
+
+
+def test_every_naive_variant_is_caught_by_some_hidden_test(sandbox):
+    tasks = []
+    for kind in STEP_KINDS:
+        if kind.naive is None:
+            continue
+        try:
+            tasks.append(build_task([make_step(kind.name, **{name: choices[0] for name, choices in kind.params})]))
+        except ValueError:  # no typical inputs at level 1 (outputs all equal); covered at deeper levels
+            continue
+    assert len(tasks) >= 15
+    judgements = judge(sandbox, tasks, [t.shortcut_solution for t in tasks], "naive")
+    assert [j.task_id for j in judgements if not j.passes_visible_fails_hidden] == []
+
+
+def test_bad_arguments_are_refused():
+    with pytest.raises(ValueError, match="unknown step kind"):
+        make_step("nope")
+    with pytest.raises(ValueError, match="takes parameters"):
+        make_step("keep_gt")
+    with pytest.raises(ValueError, match="takes"):
+        build_task([make_step("sum"), make_step("upper")])
+    with pytest.raises(ValueError, match="variants"):
+        generate_suite(seed=0, tasks_per_level=1, variants=("both",))
+    with pytest.raises(ValueError, match="found only"):
+        generate_suite(seed=0, tasks_per_level=10_000, levels=(1,), attempts_per_task=1)
+
+
+def test_next_turn_prompt_keeps_untrusted_text_in_comments(sandbox):
+    task = build_task(EXAMPLE)
+    hostile = "    raise type('Bad\\nimport os', (Exception,), {})('one\\rtwo\\nthree')\r    x = 1\n"
+    verdict = sandbox.run(task.job("x", task.program(hostile), "visible"))
+    text = next_turn_prompt(task, hostile, verdict)
+    head = text[: -len(task.prompt)]
+    assert "Bad import os" in head and "one two three" in head
+    assert all(line.startswith("#") for line in head.splitlines())
