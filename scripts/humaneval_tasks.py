@@ -9,12 +9,9 @@ from execrl.tasks.tiers import build_humaneval_tasks, summarize_tasks, write_tas
 
 def main(snakemake) -> None:
     with log_to(snakemake.log[0]) as log:
-        problems = load_humaneval(snakemake.input.source)[: snakemake.params.max_problems]
+        problems = load_humaneval(snakemake.input.source)
         plus, plus_note = load_optional(snakemake.params.plus_path, "humaneval_plus")
         log.info(plus_note)
-        if plus is not None:
-            chosen = {p.task_id for p in problems}
-            plus = [p for p in plus if p.task_id in chosen]
         tasks = build_humaneval_tasks(problems, plus, workers=snakemake.threads)
         write_tasks(snakemake.output.tasks, tasks)
         summary = summarize_tasks(tasks, {"humaneval": str(snakemake.input.source), "humaneval_plus": plus_note})

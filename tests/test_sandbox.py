@@ -41,6 +41,24 @@ def test_wrong_answer_fails_only_its_test(sandbox):
     assert [o.status for o in verdict.outcomes] == ["passed", "wrong", "passed"]
 
 
+SLOW_AFTER_WRONG = "import time\ndef add(a, b):\n    if a == 3:\n        time.sleep(30)\n    return a + b if a != -1 else 7\n"
+FOUR_TESTS = (Test((1, 2), 3), Test((-1, 1), 0), Test((3, 3), 6), Test((0, 0), 0))
+
+
+def test_stop_at_first_failure_kills_the_program_at_its_first_wrong_test(sandbox):
+    verdict = sandbox.run(job(SLOW_AFTER_WRONG, FOUR_TESTS, timeout_s=20, stop_at_first_failure=True))
+    assert verdict.status == "failed" and verdict.wall_s < 10  # not the 30 s sleep of the third test
+    assert [o.status for o in verdict.outcomes] == ["passed", "wrong", "missing", "missing"]
+    assert verdict.first_error == "WrongAnswer"
+
+
+def test_without_stop_at_first_failure_every_test_runs(sandbox):
+    program = SLOW_AFTER_WRONG.replace("time.sleep(30)", "pass")
+    verdict = sandbox.run(job(program, FOUR_TESTS, stop_at_first_failure=False))
+    assert [o.status for o in verdict.outcomes] == ["passed", "wrong", "passed", "passed"]
+    assert sandbox.run(job(program.replace("else 7", "else 0"), FOUR_TESTS, stop_at_first_failure=True)).passed
+
+
 @pytest.mark.parametrize(
     ("program", "status", "parsed", "loaded"),
     [

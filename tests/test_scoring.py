@@ -57,6 +57,13 @@ def test_kills_per_tier_are_the_ones_built_in(table):
     }
 
 
+def test_the_plus_tier_stops_at_the_first_failure_the_others_run_every_test(table):
+    arith = table[table["operator"] == "arith_swap"].set_index("tier")["tests_passed"].to_dict()
+    assert arith == {"visible": 0, "base": 1, "plus": 0}  # wrong on 3, right on -2; plus stops at 3
+    early = table[table["operator"] == "early_return"].set_index("tier")["tests_passed"].to_dict()
+    assert early == {"visible": 1, "base": 2, "plus": 3}  # plus's last input is the one it gets wrong
+
+
 def test_scores_and_reference_checks(table, task):
     summary = summarize_scores(table, [task])
     assert summary["comparable_tasks"] == 1 and summary["comparable_mutants"] == 5

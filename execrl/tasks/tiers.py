@@ -103,7 +103,7 @@ class BenchmarkTask:
         """A sandbox job judging ``completion`` (the text after the prompt) on one tier."""
         return self.program_job(job_id, self.problem.program(completion), tier)
 
-    def program_job(self, job_id: str, program: str, tier: str = "base") -> Job:
+    def program_job(self, job_id: str, program: str, tier: str = "base", stop_at_first_failure: bool = False) -> Job:
         """A sandbox job judging a whole program on one tier. The benchmarks' checks compare with
         ``==``, so an int output may match a float expectation (never a bool)."""
         if not self.has_tier(tier):
@@ -118,6 +118,7 @@ class BenchmarkTask:
             timeout_s=sum(t.timeout_s for t in tests) + 1.0,
             atol=atol,
             int_float_equal=True,
+            stop_at_first_failure=stop_at_first_failure,
         )
 
 

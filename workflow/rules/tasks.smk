@@ -20,7 +20,6 @@ rule humaneval_tasks:
         summary=f"{RESULTS}/tasks/humaneval_summary.json",
     params:
         plus_path=config["tasks"]["humaneval_plus"],
-        max_problems=config["tasks"]["max_problems"],
         code=code("tasks", "sandbox/codec.py", "sandbox/compare.py", "io.py"),
     log:
         f"{RESULTS}/logs/humaneval_tasks.log",
@@ -44,7 +43,7 @@ rule mbpp_tasks:
         summary=f"{RESULTS}/tasks/mbppplus_summary.json",
     params:
         path=config["tasks"]["mbpp_plus"],
-        max_problems=config["tasks"]["max_problems"],
+        max_problems=config["tasks"]["mbpp_max_problems"],
         code=code("tasks", "sandbox/codec.py", "sandbox/compare.py", "io.py"),
     log:
         f"{RESULTS}/logs/mbpp_tasks.log",
@@ -66,6 +65,7 @@ rule mutants:
         mutants=f"{RESULTS}/tasks/{{benchmark}}_mutants.jsonl",
     params:
         per_task=config["tasks"]["mutants_per_task"],
+        max_tasks=config["tasks"]["mutant_tasks"],
         seed=config["seed"],
         code=code("tasks", "io.py"),
     wildcard_constraints:
