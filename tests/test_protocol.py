@@ -501,3 +501,21 @@ def test_every_problem_is_named_with_the_job_id():
         Job("job-x", PROGRAM, "not ok", (Test((1,), 1),), timeout_s=0, memory_mb=1)
     message = str(info.value)
     assert "job-x" in message and "entry_point" in message and "timeout_s" in message and "memory_mb" in message
+
+
+def test_polynomial_root_is_evaluated_as_the_prompt_defines_poly():
+    from execrl.sandbox.properties import polynomial_root
+
+    # math.pow terms summed left to right cancel to exactly 0.0 here; exact summation gives -0.0023
+    xs = (9450000, 9, -7, 3, 2, 6, 1, -4, -10, 6, 17, -1)
+    assert polynomial_root((xs,), 17.3124550475086, None, 1e-4)
+    assert not polynomial_root((xs,), 17.4, None, 1e-4)
+    assert not polynomial_root((("1", 2),), 0.5, None, 1e-4)  # coefficients must be numbers
+
+
+def test_same_elements_compares_as_sets_and_refuses_unhashables():
+    from execrl.sandbox.properties import same_elements
+
+    assert same_elements((), (5, 4), [4, 5], 0.0) and same_elements((), [4, 4, 5], (5, 4), 0.0)
+    assert not same_elements((), (4,), (4, 5), 0.0)
+    assert not same_elements((), [[4]], [[4]], 0.0) and not same_elements((), "45", "54", 0.0)

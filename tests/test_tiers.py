@@ -72,7 +72,9 @@ def test_a_canonical_solution_that_fails_check_is_an_error(by_id):
 
 def test_per_test_limit_scales_with_the_canonical_time():
     assert per_test_timeout(0.001) == 1.0
-    assert per_test_timeout(0.3) == 2.0  # 4 x 0.3 s = 1.2 s, rounded up to whole seconds
+    assert per_test_timeout(0.25) == 1.0
+    assert per_test_timeout(0.3) == 2.0  # 4 x 0.3 s = 1.2 s, rounded up to a power of two
+    assert per_test_timeout(0.6) == 4.0  # 2.4 s -> 4 s
     assert per_test_timeout(2.0) == 8.0
 
 

@@ -103,7 +103,7 @@ def group_advantages(rewards: Tensor, group_size: int, *, scale: bool = True, ep
     if scale:
         if group_size < 2:
             raise ValueError("std normalisation needs group_size >= 2")
-        advantages = advantages / (grouped.std(dim=1, keepdim=True, unbiased=False) + eps)
+        advantages = advantages / (grouped.std(dim=1, keepdim=True) + eps)
     return advantages.reshape(-1)
 
 

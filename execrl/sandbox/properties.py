@@ -14,14 +14,21 @@ PropertyCheck = Callable[[tuple[Any, ...], Any, Any, float], bool]  # (args, out
 
 
 def polynomial_root(args: tuple[Any, ...], output: Any, expected: Any, atol: float) -> bool:
-    """HumanEval/32 ``find_zero(xs)``: any finite x with ``|poly(xs, x)| <= atol`` is correct."""
+    """HumanEval/32 ``find_zero(xs)``: any finite x with ``|poly(xs, x)| <= atol`` is correct.
+
+    ``poly`` is evaluated as the task's prompt defines it (``math.pow`` terms summed left to right in
+    floating point), which is what HumanEval's and EvalPlus's checks apply. Exact summation would be
+    stricter than the task: on ill-conditioned plus inputs it rejects EvalPlus's own reference."""
     if type(output) not in (int, float) or not math.isfinite(output) or len(args) != 1:
         return False
-    try:
-        value = math.fsum(c * output**i for i, c in enumerate(args[0]))
-    except (OverflowError, TypeError):
+    coefficients = args[0]
+    if type(coefficients) not in (list, tuple) or any(type(c) not in (int, float) for c in coefficients):
         return False
-    return abs(value) <= atol
+    try:
+        value = sum([c * math.pow(output, i) for i, c in enumerate(coefficients)])
+    except (OverflowError, ValueError):
+        return False
+    return math.isfinite(value) and abs(value) <= atol
 
 
 def same_elements(args: tuple[Any, ...], output: Any, expected: Any, atol: float) -> bool:

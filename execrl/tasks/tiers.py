@@ -148,8 +148,9 @@ def read_tasks(path: str | Path) -> list[BenchmarkTask]:
 
 
 def per_test_timeout(reference_seconds: float) -> float:
-    """Whole seconds, so that run-to-run timing noise almost never changes the task file."""
-    return float(max(MIN_TEST_TIMEOUT_S, math.ceil(TIMEOUT_FACTOR * reference_seconds)))
+    """max(1 s, 4 x the reference's time), rounded up to a power of two seconds: coarse steps, so
+    that run-to-run timing noise almost never moves a limit and the task file stays the same."""
+    return float(2 ** max(0, math.ceil(math.log2(max(MIN_TEST_TIMEOUT_S, TIMEOUT_FACTOR * reference_seconds)))))
 
 
 # --- building tiers -------------------------------------------------------------------------

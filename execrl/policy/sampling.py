@@ -1,0 +1,351 @@
+"""Batched, KV-cached sampling, the batch layout the RL losses read, and the policy interface.
+
+Determinism: every random draw comes from the ``torch.Generator`` the caller passes (one uniform
+number per row per step, drawn even for rows that have finished), and a token is chosen by inverting
+the cumulative distribution of the probabilities sorted in decreasing order. The same generator seed
+therefore gives the same completions on every run, and the same uniforms whatever the temperature or
+top-p, so settings can be compared on common random numbers. Temperature 0 is greedy (argmax) and
+draws nothing.
+
+Layout (see also ``execrl.policy.model``): prompts are left-padded to the longest, so every row's
+next token goes in the same column; completions follow and are right-padded. ``pack_batch`` rebuilds
+this layout from token lists for the log-prob pass, and the model derives positions from the
+attention mask, so the padding never changes a row's numbers.
+
+A completion ends with ``eos_id`` unless it was truncated at ``max_new_tokens``; the eos token is part
+of the completion because it is an action the policy took (and must learn to take).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import torch
+from torch import Tensor
+
+from execrl.policy.model import (
+    GPT,
+    IGNORE_INDEX,
+    KVCache,
+    load_checkpoint,
+    token_logprobs,
+    token_logprobs_and_entropy,
+)
+from execrl.policy.tokenizer import EOS_ID, PAD_ID, Tokenizer
+
+logger = logging.getLogger(__name__)
+
+# (new tokens [B, t], attention mask over everything so far [B, S]) -> next-token logits [B, vocab]
+StepFn = Callable[[Tensor, Tensor], Tensor]
+
+
+@dataclass(frozen=True)
+class Generation:
+    """Sampled completions (token ids, ending with eos unless truncated) and, per row, whether it hit
+    ``max_new_tokens`` without emitting eos (what overlong filtering keys on)."""
+
+    completions: list[list[int]]
+    truncated: list[bool]
+
+
+@dataclass(frozen=True)
+class PackedBatch:
+    """Prompts and completions in one padded tensor: ``[pad.. prompt | completion ..pad]``.
+
+    ``completion_mask`` marks completion tokens (eos included) over ``sequences``; log-probs from
+    ``token_logprobs`` align with ``completion_mask[:, 1:]`` (``loss_mask``).
+    """
+
+    sequences: Tensor  # [B, T] long
+    attention_mask: Tensor  # [B, T] long, 1 = real token
+    completion_mask: Tensor  # [B, T] bool
+    prompt_width: int  # the column where completions start
+
+    @property
+    def loss_mask(self) -> Tensor:
+        """``[B, T-1]`` bool, aligned with ``token_logprobs`` output: the completion's tokens."""
+        return self.completion_mask[:, 1:]
+
+    def lm_inputs(self) -> tuple[Tensor, Tensor, Tensor]:
+        """``(idx, targets, attention_mask)`` for ``GPT.forward``'s supervised loss: only completion
+        tokens are targets (the rest are ``IGNORE_INDEX``), as in a supervised warm start."""
+        targets = self.sequences[:, 1:].masked_fill(~self.loss_mask, IGNORE_INDEX)
+        return self.sequences[:, :-1], targets, self.attention_mask[:, :-1]
+
+
+def pack_batch(
+    prompts: Sequence[Sequence[int]],
+    completions: Sequence[Sequence[int]],
+    pad_id: int = PAD_ID,
+    device: torch.device | str = "cpu",
+) -> PackedBatch:
+    """The layout ``generate`` samples in: prompts left-padded to the longest, completions after them,
+    right-padded to the longest."""
+    if len(prompts) != len(completions) or not prompts:
+        raise ValueError(f"need equally many prompts and completions, got {len(prompts)} and {len(completions)}")
+    if any(len(p) == 0 for p in prompts):
+        raise ValueError("every prompt needs at least one token (e.g. <bos>)")
+    width = max(len(p) for p in prompts)
+    total = width + max(len(c) for c in completions)
+    sequences = torch.full((len(prompts), total), pad_id, dtype=torch.long)
+    attention = torch.zeros((len(prompts), total), dtype=torch.long)
+    completion_mask = torch.zeros((len(prompts), total), dtype=torch.bool)
+    for row, (prompt, completion) in enumerate(zip(prompts, completions)):
+        start, end = width - len(prompt), width + len(completion)
+        sequences[row, start:width] = torch.as_tensor(list(prompt), dtype=torch.long)
+        sequences[row, width:end] = torch.as_tensor(list(completion), dtype=torch.long)
+        attention[row, start:end] = 1
+        completion_mask[row, width:end] = True
+    return PackedBatch(sequences.to(device), attention.to(device), completion_mask.to(device), width)
+
+
+def sample_next_token(logits: Tensor, temperature: float, top_p: float, generator: torch.Generator | None) -> Tensor:
+    """One token per row of ``logits`` ``[B, vocab]``: argmax when ``temperature`` is 0, else a draw
+    from softmax(logits / temperature) restricted to the smallest set of most likely tokens whose
+    mass reaches ``top_p`` (the most likely token is always kept, so a tiny top_p is greedy)."""
+    if temperature < 0:
+        raise ValueError(f"temperature must be >= 0, got {temperature}")
+    if not 0.0 < top_p <= 1.0:
+        raise ValueError(f"top_p must be in (0, 1], got {top_p}")
+    if temperature == 0:
+        return logits.argmax(dim=-1)
+    if generator is None:
+        raise ValueError("sampling needs a seeded torch.Generator (temperature 0 is greedy and needs none)")
+    probs = torch.softmax(logits.float() / temperature, dim=-1)
+    sorted_probs, order = probs.sort(dim=-1, descending=True, stable=True)
+    if top_p < 1.0:
+        mass_before = sorted_probs.cumsum(dim=-1) - sorted_probs
+        sorted_probs = sorted_probs.masked_fill(mass_before >= top_p, 0.0)
+    cdf = sorted_probs.cumsum(dim=-1)
+    uniform = torch.rand((logits.shape[0], 1), generator=generator, device=generator.device)
+    choice = torch.searchsorted(cdf, uniform.to(cdf.device) * cdf[:, -1:]).clamp(max=logits.shape[-1] - 1)
+    return order.gather(-1, choice).squeeze(-1)
+
+
+def decode_loop(
+    step: StepFn,
+    prompts: Sequence[Sequence[int]],
+    max_new_tokens: int,
+    *,
+    temperature: float,
+    top_p: float,
+    generator: torch.Generator | None,
+    eos_id: int,
+    pad_id: int,
+    device: torch.device,
+) -> Generation:
+    """The sampling loop shared by every backend; ``step`` runs the model (cached or not)."""
+    if not prompts:
+        return Generation([], [])
+    if any(len(p) == 0 for p in prompts):
+        raise ValueError("every prompt needs at least one token (e.g. <bos>)")
+    if max_new_tokens < 1:
+        raise ValueError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
+    if temperature > 0 and generator is None:
+        raise ValueError("sampling needs a seeded torch.Generator (temperature 0 is greedy and needs none)")
+    batch, width = len(prompts), max(len(p) for p in prompts)
+    tokens = torch.full((batch, width + max_new_tokens), pad_id, dtype=torch.long, device=device)
+    mask = torch.zeros_like(tokens)
+    for row, prompt in enumerate(prompts):
+        tokens[row, width - len(prompt):width] = torch.as_tensor(list(prompt), dtype=torch.long)
+        mask[row, width - len(prompt):width] = 1
+    finished = torch.zeros(batch, dtype=torch.bool, device=device)
+    logits = step(tokens[:, :width], mask[:, :width])
+    produced = 0
+    for t in range(max_new_tokens):
+        column = width + t
+        token = sample_next_token(logits, temperature, top_p, generator)
+        tokens[:, column] = token.masked_fill(finished, pad_id)
+        mask[:, column] = (~finished).long()
+        finished |= token == eos_id
+        produced = t + 1
+        if bool(finished.all()) or produced == max_new_tokens:
+            break
+        logits = step(tokens[:, column:column + 1], mask[:, :column + 1])
+    rows = tokens[:, width:width + produced].tolist()
+    completions, truncated = [], []
+    for row in rows:
+        if eos_id in row:
+            completions.append(row[:row.index(eos_id) + 1])
+            truncated.append(False)
+        else:
+            completions.append(row)
+            truncated.append(True)
+    return Generation(completions, truncated)
+
+
+@torch.inference_mode()
+def generate(
+    model: GPT,
+    prompts: Sequence[Sequence[int]],
+    max_new_tokens: int,
+    temperature: float = 1.0,
+    top_p: float = 1.0,
+    generator: torch.Generator | None = None,
+    eos_id: int = EOS_ID,
+    pad_id: int = PAD_ID,
+    use_cache: bool = True,
+) -> Generation:
+    """Sample up to ``max_new_tokens`` after each prompt (token ids, e.g. ``Tokenizer.encode_prompt``).
+
+    ``use_cache=False`` recomputes the whole prefix at every step: slow, kept as the reference the
+    KV-cached path is tested against. The model runs in eval mode (no dropout) and is put back in
+    the mode it was in.
+    """
+    width = max((len(p) for p in prompts), default=0)
+    if width + max_new_tokens > model.config.block_size:
+        raise ValueError(
+            f"the longest prompt ({width} tokens) plus max_new_tokens ({max_new_tokens}) exceeds "
+            f"block_size {model.config.block_size}"
+        )
+    device = model.device
+    if use_cache:
+        cache = KVCache.allocate(
+            model.config, len(prompts), width + max_new_tokens, device, model.wte.weight.dtype
+        )
+
+        def step(new_tokens: Tensor, mask: Tensor) -> Tensor:
+            return model(new_tokens, attention_mask=mask, cache=cache)[:, -1]
+    else:
+        seen: list[Tensor] = []
+
+        def step(new_tokens: Tensor, mask: Tensor) -> Tensor:
+            seen.append(new_tokens)
+            return model(torch.cat(seen, dim=1), attention_mask=mask)[:, -1]
+
+    was_training = model.training
+    model.eval()
+    try:
+        return decode_loop(
+            step, prompts, max_new_tokens, temperature=temperature, top_p=top_p, generator=generator,
+            eos_id=eos_id, pad_id=pad_id, device=device,
+        )
+    finally:
+        model.train(was_training)
+
+
+# --- the policy interface ------------------------------------------------------------------------
+
+
+class Policy(Protocol):
+    """What the RL trainer needs from a policy, whichever backend (``GPTPolicy``, ``hf.HFPolicy``).
+    ``model`` is the ``torch.nn.Module`` whose parameters are trained."""
+
+    model: torch.nn.Module
+
+    @property
+    def eos_id(self) -> int: ...
+
+    @property
+    def pad_id(self) -> int: ...
+
+    def encode(self, text: str) -> list[int]: ...
+
+    def decode(self, ids: Sequence[int]) -> str: ...
+
+    def encode_prompt(self, prompt: str) -> list[int]: ...
+
+    def encode_completion(self, completion: str) -> list[int]: ...
+
+    def generate(
+        self,
+        prompts: Sequence[Sequence[int]],
+        max_new_tokens: int,
+        temperature: float = 1.0,
+        top_p: float = 1.0,
+        generator: torch.Generator | None = None,
+    ) -> Generation: ...
+
+    def token_logprobs(
+        self, sequences: Tensor, attention_mask: Tensor | None = None, temperature: float = 1.0
+    ) -> Tensor: ...
+
+    def token_logprobs_and_entropy(
+        self, sequences: Tensor, attention_mask: Tensor | None = None, temperature: float = 1.0
+    ) -> tuple[Tensor, Tensor]: ...
+
+
+@dataclass(eq=False)
+class GPTPolicy:
+    """The default policy: a ``GPT`` and the fixed ``Tokenizer``, behind the ``Policy`` interface."""
+
+    model: GPT
+    tokenizer: Tokenizer = field(default_factory=Tokenizer)
+
+    def __post_init__(self) -> None:
+        if self.tokenizer.vocab_size != self.model.config.vocab_size:
+            raise ValueError(
+                f"the tokenizer has {self.tokenizer.vocab_size} ids but the model {self.model.config.vocab_size}"
+            )
+
+    @classmethod
+    def from_checkpoint(
+        cls, path: str | Path, map_location: str | torch.device = "cpu"
+    ) -> tuple[GPTPolicy, dict[str, Any], dict[str, Any] | None]:
+        """``(policy, extra, optimizer_state)`` from ``save_checkpoint``'s file."""
+        model, extra, optimizer_state = load_checkpoint(path, map_location)
+        return cls(model), extra, optimizer_state
+
+    @property
+    def eos_id(self) -> int:
+        return self.tokenizer.eos_id
+
+    @property
+    def pad_id(self) -> int:
+        return self.tokenizer.pad_id
+
+    @property
+    def device(self) -> torch.device:
+        return self.model.device
+
+    def encode(self, text: str) -> list[int]:
+        return self.tokenizer.encode(text)
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return self.tokenizer.decode(ids)
+
+    def encode_prompt(self, prompt: str) -> list[int]:
+        return self.tokenizer.encode_prompt(prompt)
+
+    def encode_completion(self, completion: str) -> list[int]:
+        return self.tokenizer.encode_completion(completion)
+
+    def generate(
+        self,
+        prompts: Sequence[Sequence[int]],
+        max_new_tokens: int,
+        temperature: float = 1.0,
+        top_p: float = 1.0,
+        generator: torch.Generator | None = None,
+    ) -> Generation:
+        return generate(
+            self.model, prompts, max_new_tokens, temperature, top_p, generator,
+            eos_id=self.eos_id, pad_id=self.pad_id,
+        )
+
+    def token_logprobs(
+        self, sequences: Tensor, attention_mask: Tensor | None = None, temperature: float = 1.0
+    ) -> Tensor:
+        return token_logprobs(self.model, sequences, attention_mask, temperature)
+
+    def token_logprobs_and_entropy(
+        self, sequences: Tensor, attention_mask: Tensor | None = None, temperature: float = 1.0
+    ) -> tuple[Tensor, Tensor]:
+        return token_logprobs_and_entropy(self.model, sequences, attention_mask, temperature)
+
+
+__all__ = [
+    "GPTPolicy",
+    "Generation",
+    "PackedBatch",
+    "Policy",
+    "StepFn",
+    "decode_loop",
+    "generate",
+    "pack_batch",
+    "sample_next_token",
+]
