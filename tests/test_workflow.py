@@ -95,6 +95,7 @@ def test_report_shows_the_numbers(finished_run):
     assert "They agree on 820 of 820." in html
     assert "<svg" in html and "<style>" in html
     assert "smoke config" in html  # the title set by config/smoke.yaml
+    assert "<h3>HumanEval</h3>" in html and "<h3>MBPP+</h3>" in html and "HumanEval+ v0.1.10 loaded from" in html
 
 
 def test_nothing_to_do_after_a_finished_run(finished_run):

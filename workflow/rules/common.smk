@@ -16,5 +16,13 @@ def code(*modules):
     return code_hash(*modules, root=Path(workflow.basedir) / "execrl")
 
 
+# The modules that build and read task files; a rule that reads them depends on these, not on the
+# whole tasks package (an edit of the procedural suite must not rebuild HumanEval's tiers).
+TASK_FILE_CODE = (
+    "tasks/__init__.py", "tasks/humaneval.py", "tasks/evalplus.py", "tasks/examples.py", "tasks/oracle.py",
+    "tasks/tiers.py", "sandbox/codec.py", "sandbox/compare.py", "sandbox/properties.py", "sandbox/records.py", "io.py",
+)
+
+
 def humaneval_source():
     return config["tasks"]["humaneval"]["path"] or str(default_humaneval_path())

@@ -11,7 +11,7 @@ rule sandbox_verdicts:
         summary=f"{RESULTS}/sandbox/verdicts_summary.json",
     params:
         human_eval_timeout_s=config["sandbox"]["human_eval_timeout_s"],
-        code=code("sandbox", "tasks", "verdicts.py", "io.py"),
+        code=code("sandbox", *TASK_FILE_CODE, "verdicts.py", "io.py"),
     log:
         f"{RESULTS}/logs/sandbox_verdicts.log",
     benchmark:
@@ -34,7 +34,7 @@ rule hostile_suite:
         capabilities=f"{RESULTS}/sandbox/capabilities.json",
     params:
         timeout_s=config["sandbox"]["hostile_timeout_s"],
-        code=code("sandbox", "tasks", "hostile.py", "io.py"),
+        code=code("sandbox", *TASK_FILE_CODE, "hostile.py", "io.py"),
     log:
         f"{RESULTS}/logs/hostile_suite.log",
     benchmark:
@@ -58,7 +58,7 @@ rule sandbox_benchmark:
     params:
         repeats=config["sandbox"]["benchmark_repeats"],
         human_eval_threads=config["sandbox"]["benchmark_human_eval_threads"],
-        code=code("sandbox", "tasks", "benchmark.py", "io.py"),
+        code=code("sandbox", *TASK_FILE_CODE, "benchmark.py", "io.py"),
     log:
         f"{RESULTS}/logs/sandbox_benchmark.log",
     benchmark:

@@ -20,7 +20,7 @@ rule humaneval_tasks:
         summary=f"{RESULTS}/tasks/humaneval_summary.json",
     params:
         plus_path=config["tasks"]["humaneval_plus"],
-        code=code("tasks", "sandbox/codec.py", "sandbox/compare.py", "io.py"),
+        code=code(*TASK_FILE_CODE),
     log:
         f"{RESULTS}/logs/humaneval_tasks.log",
     benchmark:
@@ -44,7 +44,7 @@ rule mbpp_tasks:
     params:
         path=config["tasks"]["mbpp_plus"],
         max_problems=config["tasks"]["mbpp_max_problems"],
-        code=code("tasks", "sandbox/codec.py", "sandbox/compare.py", "io.py"),
+        code=code(*TASK_FILE_CODE),
     log:
         f"{RESULTS}/logs/mbpp_tasks.log",
     benchmark:
@@ -67,7 +67,7 @@ rule mutants:
         per_task=config["tasks"]["mutants_per_task"],
         max_tasks=config["tasks"]["mutant_tasks"],
         seed=config["seed"],
-        code=code("tasks", "io.py"),
+        code=code(*TASK_FILE_CODE, "tasks/mutants.py"),
     wildcard_constraints:
         benchmark="|".join(BENCHMARKS),
     log:
@@ -91,7 +91,7 @@ rule mutation_scores:
         verdicts=f"{RESULTS}/tasks/{{benchmark}}_mutant_verdicts.parquet",
         scores=f"{RESULTS}/tasks/{{benchmark}}_mutation_scores.json",
     params:
-        code=code("sandbox", "tasks", "io.py", "logs.py"),
+        code=code("sandbox", *TASK_FILE_CODE, "tasks/mutants.py", "tasks/scoring.py", "logs.py"),
     wildcard_constraints:
         benchmark="|".join(BENCHMARKS),
     log:
@@ -117,7 +117,7 @@ rule procedural_tasks:
         tasks_per_level=config["tasks"]["procedural"]["tasks_per_level"],
         levels=config["tasks"]["procedural"]["levels"],
         split_fractions=config["tasks"]["procedural"]["split_fractions"],
-        code=code("sandbox", "tasks", "io.py"),
+        code=code("sandbox", "tasks/procedural.py", "io.py"),
     log:
         f"{RESULTS}/logs/procedural_tasks.log",
     benchmark:
