@@ -14,6 +14,7 @@ from execrl.tasks.procedural import (
     KINDS,
     SPLITS,
     STEP_KINDS,
+    TIERS,
     ProceduralTask,
     build_task,
     generate_suite,
@@ -53,6 +54,10 @@ def _records(tasks):
 
 def _call(task, case):
     return f"{task.entry_point}({', '.join(repr(a) for a in case.input)})"
+
+
+def _inputs(cases):
+    return {json.dumps(c.input) for c in cases}
 
 
 def test_same_seed_same_records_other_seed_other_tasks(single):
@@ -117,16 +122,22 @@ def test_prompt_is_humaneval_style_with_visible_doctests():
     assert task.shortcut_solution == steps + "    return max(xs)\n"
     for case in task.visible:
         assert f"    >>> {_call(task, case)}\n    {case.expected!r}\n" in task.prompt
-    for case in task.hidden:
+    for case in (*task.strong, *task.hidden):
         assert _call(task, case) not in task.prompt
 
 
-def test_references_pass_both_tiers_in_the_sandbox(sandbox, suite):
+def test_references_pass_every_tier_in_the_sandbox(sandbox, suite):
+    assert TIERS == ("visible", "strong", "hidden")
     judgements = judge(sandbox, suite, [t.canonical_solution for t in suite], "reference")
-    failures = [(j.task_id, j.visible.status, j.hidden.status, j.hidden.first_error) for j in judgements
-                if not (j.visible.passed and j.hidden.passed)]
+    failures = [(j.task_id, tier, getattr(j, tier).status, getattr(j, tier).first_error)
+                for j in judgements for tier in TIERS if not getattr(j, tier).passed]
     assert failures == []
-    assert all(j.hidden.tests_total == len(t.hidden) for t, j in zip(suite, judgements))
+    for task, judgement in zip(suite, judgements):
+        assert judgement.task_id == task.task_id
+        assert [getattr(judgement, tier).tests_total for tier in TIERS] == [len(task.tests(tier)) for tier in TIERS]
+        assert [len(task.tests(tier)) for tier in TIERS] == [len(task.visible), len(task.strong), len(task.hidden)]
+    with pytest.raises(ValueError, match="unknown tier"):
+        suite[0].tests("plus")
 
 
 def test_hidden_tier_has_edge_cases(single):
@@ -146,12 +157,49 @@ def test_hidden_tier_has_edge_cases(single):
         assert labels.count("random") < len(labels)
 
 
-def test_hidden_tier_reaches_each_naive_step():
+def test_strong_tier_is_edge_rich_disjoint_and_deterministic(suite, single):
+    for task in suite:
+        inputs = [c.input[0] for c in task.strong]
+        labels = [c.label for c in task.strong]
+        assert len(task.strong) >= 10
+        assert len(_inputs(task.strong)) == len(task.strong)
+        # Disjoint from both other tiers: training on strong never sees a visible or hidden input.
+        assert not _inputs(task.strong) & _inputs(task.visible)
+        assert not _inputs(task.strong) & _inputs(task.hidden)
+        # Hidden's edge classes with a new concrete input each; the one-member classes stay in hidden.
+        if task.input_type == "list":
+            assert [] not in inputs
+            assert any(len(x) == 1 and x[0] > 0 for x in inputs) and any(x == [-abs(x[0])] for x in inputs if x)
+            assert any(len(x) > 1 and max(x) < 0 for x in inputs) and any(len(set(x)) < len(x) for x in inputs)
+            assert any(max(x, default=0) >= 10**6 for x in inputs)
+        elif task.input_type == "str":
+            assert "" not in inputs and any(len(x) == 1 and x.isalpha() for x in inputs)
+            assert any(x and not x.strip() for x in inputs) and any("  " in x.strip() for x in inputs)
+            assert any(x != x.lower() for x in inputs) and any(any(c.isdigit() for c in x) for x in inputs)
+        else:
+            assert 0 not in inputs and 1 not in inputs and -1 in inputs
+            assert any(x < -1 for x in inputs) and any(x >= 10**6 for x in inputs) and any(x <= -(10**6) for x in inputs)
+        assert labels.count("random") < len(labels)
+    # Content-seeded: the same composition gets the same strong tier, whichever suite it came from.
+    again = generate_suite(seed=0, tasks_per_level=PER_LEVEL)
+    assert [t.strong for t in again] == [t.strong for t in single]
+    assert build_task(EXAMPLE).strong == build_task(EXAMPLE).strong
+    # Its own stream: not the hidden tier's inputs in another order, nor a copy of them.
+    assert all(t.strong != t.hidden for t in single)
+
+
+def test_strong_and_hidden_tiers_reach_each_naive_step():
     # abs's naive variant drops the step: only a negative input tells them apart.
     task = build_task([make_step("sum"), make_step("abs")])
     assert any(c.label == "naive:step2:abs" and sum(c.input[0]) < 0 for c in task.hidden)
+    assert any(c.label == "naive:step2:abs" and sum(c.input[0]) < 0 for c in task.strong)
     task = build_task([make_step("find_char", c="a")])
     assert any("a" not in c.input[0] for c in task.hidden)
+    assert any("a" not in c.input[0] for c in task.strong)
+    # keep_gt can leave nothing for max_or: both tiers reach that empty intermediate, strong without [].
+    task = build_task(EXAMPLE)
+    for cases in (task.hidden, task.strong):
+        assert any(c.label.startswith("edge:step") and c.input[0] and max(c.input[0]) <= 3 for c in cases)
 
 
 def test_visible_tier_is_typical(single):
@@ -208,18 +256,34 @@ def test_multi_step_prompt_declares_helpers_and_tests_only_f(sandbox, suite):
     assert all(single_ids[t.signature] != t.task_id for t in multi)
 
 
-def test_shortcuts_pass_visible_and_some_fail_hidden(sandbox, single):
+def test_shortcuts_pass_visible_and_some_fail_hidden_and_strong(sandbox, single):
     shortcut = judge(sandbox, single, [t.shortcut_solution for t in single], "shortcut")
     assert all(j.visible.passed for j in shortcut)  # the visible tier never exercises an edge
     hacked = [j for j in shortcut if j.passes_visible_fails_hidden]
+    caught = [j for j in shortcut if j.passes_visible_fails_strong]
+    missed = [j for j in shortcut if j.passes_strong_fails_hidden]
     assert 0 < len(hacked) < len(single)
     by_id = {t.task_id: t for t in single}
     assert all(by_id[j.task_id].has_shortcut for j in hacked)
+    # The strong reward catches the paradox wherever a shortcut errs on more than the empty input,
+    # which only hidden may hold (the tiers are disjoint); it never fails a shortcut hidden passes.
+    assert {j.task_id for j in caught} <= {j.task_id for j in hacked}
+    assert len(caught) >= 0.7 * len(hacked)
+    for j in missed:
+        task = by_id[j.task_id]
+        failed = [c.input for c, outcome in zip(task.hidden, j.hidden.outcomes) if not outcome.passed]
+        assert failed in ([([],)], [("",)]), (task.task_id, failed)
     summary = summarize_suite(single, shortcut=shortcut)
-    assert summary["shortcut"]["passes_visible_fails_hidden"] == len(hacked)
-    per_level = summary["shortcut"]["by_level"].values()
+    counts = summary["shortcut"]
+    assert counts["passes_visible_fails_hidden"] == len(hacked)
+    assert counts["passes_visible_fails_strong"] == len(caught)
+    assert counts["passes_strong_fails_hidden"] == len(missed) == len(hacked) - len(caught)
+    assert counts["passes_strong"] == sum(j.strong.passed for j in shortcut)
+    per_level = counts["by_level"].values()
     assert sum(level["passes_visible_fails_hidden"] for level in per_level) == len(hacked)
+    assert sum(level["passes_visible_fails_strong"] for level in per_level) == len(caught)
     assert sum(level["tasks"] for level in summary["by_level"].values()) == len(single)
+    assert summary["strong_tests_min"] >= 10 and summary["hidden_tests_min"] >= 10
     assert shortcut_program(single[0]) == single[0].prompt + single[0].shortcut_solution
 
 
@@ -234,14 +298,15 @@ def test_next_turn_prompt_lists_failed_visible_tests_only(sandbox):
     assert "#     return 7" in text
     for case in task.visible:
         assert f"# {_call(task, case)} should return {case.expected!r}; your code returned a wrong value." in text
-    for case in task.hidden:
+    for case in (*task.strong, *task.hidden):
         assert _call(task, case) not in text
     raised = next_turn_prompt(task, raising, verdicts[1], attempt=2, max_listed=1)
     assert raised.count("should return") == 1 and "raised ValueError: no idea" in raised and "2 more failed" in raised
     compile(raised + task.canonical_solution, "<next turn>", "exec")  # feedback is comments: still a module
-    hidden = sandbox.run(task.job("h", task.program(wrong), "hidden"))
-    with pytest.raises(ValueError, match="visible tier only"):
-        next_turn_prompt(task, wrong, hidden)
+    for tier in ("strong", "hidden"):
+        held_out = sandbox.run(task.job(tier, task.program(wrong), tier))
+        with pytest.raises(ValueError, match="visible tier only"):
+            next_turn_prompt(task, wrong, held_out)
     passing = sandbox.run(task.job("p", task.program(task.canonical_solution), "visible"))
     with pytest.raises(ValueError, match="passed"):
         next_turn_prompt(task, task.canonical_solution, passing)
@@ -259,15 +324,17 @@ def test_records_round_trip(tmp_path, suite):
         assert ProceduralTask.from_record(record) == task
     write_suite(tmp_path / "suite.jsonl", suite)
     assert read_suite(tmp_path / "suite.jsonl") == suite
-    broken = suite[0].to_record()
-    del broken["hidden"]
-    with pytest.raises(ValueError, match="hidden"):
-        ProceduralTask.from_record(broken)
+    assert list(suite[0].to_record())[-3:] == ["visible", "strong", "hidden"]
+    for tier in TIERS:
+        broken = suite[0].to_record()
+        del broken[tier]
+        with pytest.raises(ValueError, match=tier):
+            ProceduralTask.from_record(broken)
     with pytest.raises(ValueError, match="level and signature"):
         ProceduralTask.from_record({**suite[0].to_record(), "level": suite[0].level + 1})
 
 
-def test_every_naive_variant_is_caught_by_some_hidden_test(sandbox):
+def test_every_naive_variant_is_caught_by_some_hidden_test_and_most_by_strong(sandbox):
     tasks = []
     for kind in STEP_KINDS:
         if kind.naive is None:
@@ -279,6 +346,15 @@ def test_every_naive_variant_is_caught_by_some_hidden_test(sandbox):
     assert len(tasks) >= 15
     judgements = judge(sandbox, tasks, [t.shortcut_solution for t in tasks], "naive")
     assert [j.task_id for j in judgements if not j.passes_visible_fails_hidden] == []
+    # Strong catches each too, but those that differ from the reference on the empty list only
+    # (take_n with n=1 here: xs[0] for xs[:1]).
+    only_empty = {"max_or", "min_or", "first_or", "last_or", "mean_floor", "argmax", "spread", "take_n"}
+    missed = {t.steps[0].kind for t, j in zip(tasks, judgements) if not j.passes_visible_fails_strong}
+    assert missed <= only_empty
+    for task, judgement in zip(tasks, judgements):
+        if task.steps[0].kind in missed:
+            failed = [c.input for c, outcome in zip(task.hidden, judgement.hidden.outcomes) if not outcome.passed]
+            assert failed == [([],)]
 
 
 def test_bad_arguments_are_refused():
