@@ -30,6 +30,7 @@ _EXPORTS = {
     "token_logprobs": "model",
     "token_entropy": "model",
     "token_logprobs_and_entropy": "model",
+    "scored_positions": "model",
     "logprobs_from_logits": "model",
     "entropy_from_logits": "model",
     "save_checkpoint": "model",

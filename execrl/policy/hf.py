@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from execrl.policy.model import entropy_from_logits, logprobs_from_logits, resolve_device
+from execrl.policy.model import entropy_from_logits, logprobs_from_logits, resolve_device, scored_positions
 from execrl.policy.sampling import Generation, decode_loop
 
 logger = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ class HFPolicy:
         return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def decode(self, ids: Sequence[int]) -> str:
-        return self.tokenizer.decode(list(ids), skip_special_tokens=True)
+        return self.tokenizer.decode(list(ids), skip_special_tokens=True, clean_up_tokenization_spaces=False)
 
     def encode_prompt(self, prompt: str) -> list[int]:
         return list(self.tokenizer(prompt, add_special_tokens=True)["input_ids"])
@@ -144,7 +144,7 @@ class HFPolicy:
             raise ValueError("log-probs need a positive temperature (greedy decoding has no distribution)")
         mask = attention_mask if attention_mask is not None else torch.ones_like(sequences)
         logits = self._logits(sequences[:, :-1], mask[:, :-1]).float() / temperature
-        real = mask[:, 1:].to(logits.device, torch.bool)
+        real = scored_positions(mask).to(logits.device)
         logp = logprobs_from_logits(logits, sequences[:, 1:]).masked_fill(~real, 0.0)
         return logp, entropy_from_logits(logits).masked_fill(~real, 0.0)
 

@@ -53,8 +53,9 @@ def resolve_device(spec: str | torch.device = "auto") -> torch.device:
 
 @dataclass(frozen=True)
 class GPTConfig:
-    """Model shape. The defaults (about 3.4 M parameters) fit every procedural task in
-    ``block_size`` tokens with room for multi-turn feedback."""
+    """Model shape. The defaults (3.54 M parameters, 3.27 M without position embeddings) fit every
+    procedural task (at most about 400 tokens) in ``block_size`` with room for multi-turn feedback
+    (about 800 tokens at level 4)."""
 
     vocab_size: int = VOCAB_SIZE
     n_layer: int = 4
@@ -282,19 +283,27 @@ def sequence_logits(model: GPT, sequences: Tensor, attention_mask: Tensor | None
     return model(sequences[:, :-1], attention_mask=mask)
 
 
+def scored_positions(attention_mask: Tensor) -> Tensor:
+    """``[B, T-1]`` bool: the next-token predictions that mean something, i.e. a real token predicted
+    from a real token. The first real token of a left-padded row is predicted from padding alone, so
+    it is excluded like the padding itself (a completion mask never includes it: prompts are not empty)."""
+    keep = attention_mask.bool()
+    return keep[:, 1:] & keep[:, :-1]
+
+
 def token_logprobs_and_entropy(
     model: GPT, sequences: Tensor, attention_mask: Tensor | None = None, temperature: float = 1.0
 ) -> tuple[Tensor, Tensor]:
     """Both from one forward pass: ``logp[B, T-1]`` of each next token and the entropy of each
-    next-token distribution. Positions whose target is padding are 0 in both. ``temperature``
-    rescales the logits as sampling did, so the ratio of the RL losses compares like with like."""
+    next-token distribution, 0 outside ``scored_positions(attention_mask)``. ``temperature`` rescales
+    the logits as sampling did, so the ratio of the RL losses compares like with like."""
     if temperature <= 0:
         raise ValueError("log-probs need a positive temperature (greedy decoding has no distribution)")
     logits = sequence_logits(model, sequences, attention_mask).float() / temperature
     logp = logprobs_from_logits(logits, sequences[:, 1:])
     entropy = entropy_from_logits(logits)
     if attention_mask is not None:
-        real = attention_mask[:, 1:].to(logp.device, torch.bool)
+        real = scored_positions(attention_mask).to(logp.device)
         logp, entropy = logp.masked_fill(~real, 0.0), entropy.masked_fill(~real, 0.0)
     return logp, entropy
 
@@ -302,21 +311,21 @@ def token_logprobs_and_entropy(
 def token_logprobs(
     model: GPT, sequences: Tensor, attention_mask: Tensor | None = None, temperature: float = 1.0
 ) -> Tensor:
-    """``logp[B, T-1]``: log p(sequences[:, t+1] | sequences[:, :t+1]); 0 where the target is padding.
+    """``logp[B, T-1]``: log p(sequences[:, t+1] | sequences[:, :t+1]); 0 outside ``scored_positions``.
     Differentiable: this is what the policy-gradient losses backpropagate through."""
     if temperature <= 0:
         raise ValueError("log-probs need a positive temperature (greedy decoding has no distribution)")
     logits = sequence_logits(model, sequences, attention_mask).float() / temperature
     logp = logprobs_from_logits(logits, sequences[:, 1:])
     if attention_mask is not None:
-        logp = logp.masked_fill(~attention_mask[:, 1:].to(logp.device, torch.bool), 0.0)
+        logp = logp.masked_fill(~scored_positions(attention_mask).to(logp.device), 0.0)
     return logp
 
 
 def token_entropy(
     model: GPT, sequences: Tensor, attention_mask: Tensor | None = None, temperature: float = 1.0
 ) -> Tensor:
-    """Entropy ``[B, T-1]`` of each next-token distribution (0 where the target is padding)."""
+    """Entropy ``[B, T-1]`` of each next-token distribution (0 outside ``scored_positions``)."""
     return token_logprobs_and_entropy(model, sequences, attention_mask, temperature)[1]
 
 
@@ -396,6 +405,7 @@ __all__ = [
     "logprobs_from_logits",
     "resolve_device",
     "save_checkpoint",
+    "scored_positions",
     "sequence_logits",
     "token_entropy",
     "token_logprobs",
