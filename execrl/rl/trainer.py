@@ -1,0 +1,237 @@
+"""The RL loop: GRPO-family training of a policy rewarded by the sandbox, CleanRL-style (one loop,
+read top to bottom, every hyperparameter named in ``TrainConfig``).
+
+Each step: draw ``tasks_per_step`` training tasks, sample a group of ``group_size`` completions per
+task, judge them on every tier, turn the reward tier into advantages, then take
+``updates_per_step`` optimiser steps on the batch (the first at ratio 1; later ones see the policy
+move, which is when clipping bites). DAPO first drops groups whose rewards are all equal and draws
+more until the batch is full (or ``dapo_max_draws`` is reached).
+
+A checkpoint (model, optimiser, random states, metrics so far) is written every
+``checkpoint_every`` steps; a run started again resumes from it and ends with the same metrics as an
+uninterrupted one. Metrics are deterministic; the seconds spent per phase live in a separate table.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from execrl.policy.model import save_checkpoint
+from execrl.policy.sampling import GPTPolicy, pack_batch
+from execrl.rl.losses import (
+    LOSSES,
+    SCALE_ADVANTAGES,
+    LossInputs,
+    group_advantages,
+    k3_kl,
+    select_informative_groups,
+    soft_overlong_penalty,
+)
+from execrl.rl.rewards import REWARD_KINDS, signed
+from execrl.rl.rollout import Rollout, collect
+from execrl.sandbox import Sandbox
+from execrl.tasks.procedural import ProceduralTask
+
+log = logging.getLogger(__name__)
+
+TIMING_COLUMNS = ("step", "generation_s", "sandbox_s", "update_s", "step_s")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    method: str  # a key of execrl.rl.losses.LOSSES
+    reward: str  # outcome | partial | process | strong
+    seed: int = 0
+    steps: int = 30
+    tasks_per_step: int = 8
+    group_size: int = 8
+    max_new_tokens: int = 160
+    temperature: float = 1.0
+    top_p: float = 1.0
+    lr: float = 5e-5
+    updates_per_step: int = 2
+    grad_clip: float = 1.0
+    kl_beta: float = 0.04  # grpo's KL coefficient (the other recipes have no KL term)
+    overlong_cache: int = 32  # dapo's soft overlong penalty ramps over the last this-many tokens
+    dapo_max_draws: int = 4  # dapo's dynamic sampling: batches drawn at most to fill one step
+    checkpoint_every: int = 10
+
+    def __post_init__(self) -> None:
+        if self.method not in LOSSES:
+            raise ValueError(f"unknown method {self.method!r}; known: {sorted(LOSSES)}")
+        if self.reward not in REWARD_KINDS:
+            raise ValueError(f"unknown reward {self.reward!r}; known: {REWARD_KINDS}")
+
+
+def loss_hyperparameters(config: TrainConfig) -> dict[str, Any]:
+    """Each recipe's own knobs; the rest keep the published defaults in ``execrl.rl.losses``."""
+    return {"grpo": {"beta": config.kl_beta}, "dr_grpo": {"max_len": config.max_new_tokens}}.get(config.method, {})
+
+
+def train(
+    policy: GPTPolicy,
+    tasks: Sequence[ProceduralTask],
+    config: TrainConfig,
+    sandbox: Sandbox,
+    checkpoint: Path,
+    progress: Callable[[int, dict[str, float]], None] | None = None,
+) -> tuple[list[dict[str, float]], list[dict[str, float]]]:
+    """Train ``policy`` in place on ``tasks``; returns (metrics rows, timing rows), one per step."""
+    reference = copy.deepcopy(policy.model).eval().requires_grad_(False)  # the warm start: KL anchor
+    optimizer = torch.optim.AdamW(policy.model.parameters(), lr=config.lr, weight_decay=0.0, betas=(0.9, 0.95))
+    picker = random.Random(f"train:{config.method}:{config.reward}:{config.seed}")
+    generator = torch.Generator().manual_seed(config.seed)
+    metrics: list[dict[str, float]] = []
+    timings: list[dict[str, float]] = []
+    if checkpoint.exists():
+        metrics, timings = _resume(policy, optimizer, picker, generator, checkpoint)
+        log.info("resumed %s at step %d", checkpoint, len(metrics))
+    for step in range(len(metrics), config.steps):
+        started = time.perf_counter()
+        batch, draws = _draw_batch(policy, sandbox, tasks, config, picker, generator)
+        rewards = _shaped_rewards(batch, config)
+        advantages = group_advantages(rewards, config.group_size, scale=SCALE_ADVANTAGES[config.method])
+        update_started = time.perf_counter()
+        losses = _update(policy, reference, optimizer, batch, rewards, advantages, config, step)
+        ended = time.perf_counter()
+        row = {"step": step + 1, "draws": draws, **_batch_metrics(batch, rewards, config), **losses}
+        metrics.append(row)
+        timings.append({
+            "step": step + 1, "generation_s": batch.generation_s, "sandbox_s": batch.sandbox_s,
+            "update_s": ended - update_started, "step_s": ended - started,
+        })
+        if progress:
+            progress(step + 1, row)
+        if (step + 1) % config.checkpoint_every == 0 or step + 1 == config.steps:
+            _save(policy, optimizer, picker, generator, metrics, timings, checkpoint, config)
+    return metrics, timings
+
+
+def _draw_batch(policy, sandbox, tasks, config, picker, generator) -> tuple[Rollout, int]:
+    def draw() -> Rollout:
+        chosen = picker.sample(list(tasks), config.tasks_per_step)
+        return collect(policy, sandbox, chosen, config.group_size, config.reward, config.max_new_tokens,
+                       config.temperature, config.top_p, generator)
+
+    if config.method != "dapo":
+        return draw(), 1
+
+    def groups():
+        while True:
+            rollout = draw()
+            size = config.group_size
+            yield [_slice(rollout, g * size, (g + 1) * size) for g in range(len(rollout) // size)], torch.tensor(rollout.rewards)
+
+    sample = select_informative_groups(groups(), group_size=config.group_size, target_groups=config.tasks_per_step,
+                                       max_draws=config.dapo_max_draws)
+    kept = sample.groups or [next(groups())[0][0]]  # nothing informative at all: train on one group (zero advantage)
+    return _concat(kept), sample.draws
+
+
+def _shaped_rewards(batch: Rollout, config: TrainConfig) -> torch.Tensor:
+    rewards = torch.tensor(batch.rewards, dtype=torch.float32)
+    if config.method != "dapo":
+        return rewards
+    lengths = torch.tensor([len(c) for c in batch.completions])
+    return torch.tensor([signed(r) for r in batch.rewards]) + soft_overlong_penalty(
+        lengths, config.max_new_tokens, config.overlong_cache)
+
+
+def _update(policy, reference, optimizer, batch: Rollout, rewards, advantages, config: TrainConfig, step: int) -> dict[str, float]:
+    packed = pack_batch(batch.prompts, batch.completions, policy.pad_id, policy.device)
+    mask = packed.loss_mask
+    with torch.no_grad():
+        old_logp = policy.token_logprobs(packed.sequences, packed.attention_mask, config.temperature)
+        ref_logp = reference_logprobs(reference, packed, config.temperature)
+    truncated = torch.tensor(batch.truncated)
+    loss_fn, hyper = LOSSES[config.method], loss_hyperparameters(config)
+    totals: dict[str, float] = {}
+    for _ in range(config.updates_per_step):
+        logp, entropy = policy.token_logprobs_and_entropy(packed.sequences, packed.attention_mask, config.temperature)
+        inputs = LossInputs(logp, old_logp, advantages, mask, ref_logp=ref_logp, rewards=rewards, truncated=truncated,
+                            entropies=entropy, step=step)
+        output = loss_fn(inputs, **hyper)
+        optimizer.zero_grad(set_to_none=True)
+        output.loss.backward()
+        torch.nn.utils.clip_grad_norm_(policy.model.parameters(), config.grad_clip)
+        optimizer.step()
+        for key, value in output.metrics.items():
+            totals[key] = totals.get(key, 0.0) + value / config.updates_per_step
+    keep = ("loss", "clip_frac_low", "clip_frac_high", "kl", "entropy", "ratio_mean", "ratio_std")
+    return {key: totals[key] for key in keep if key in totals}
+
+
+def reference_logprobs(reference, packed, temperature: float) -> torch.Tensor:
+    from execrl.policy.model import token_logprobs
+
+    return token_logprobs(reference, packed.sequences, packed.attention_mask, temperature)
+
+
+def _batch_metrics(batch: Rollout, rewards: torch.Tensor, config: TrainConfig) -> dict[str, float]:
+    visible, hidden = batch.passed("visible"), batch.passed("hidden")
+    grouped = rewards.view(-1, config.group_size)
+    n = len(batch)
+    return {
+        "reward_mean": rewards.mean().item(),
+        "reward_std": rewards.std().item() if n > 1 else 0.0,
+        "zero_std_groups": (grouped.std(dim=1) == 0).float().mean().item(),
+        "visible_pass": sum(visible) / n,
+        "strong_pass": sum(batch.passed("strong")) / n,
+        "hidden_pass": sum(hidden) / n,
+        "hacking_rate": sum(v and not h for v, h in zip(visible, hidden)) / n,
+        "completion_tokens": sum(len(c) for c in batch.completions) / n,
+        "truncation_rate": sum(batch.truncated) / n,
+    }
+
+
+def _slice(rollout: Rollout, start: int, end: int) -> Rollout:
+    return Rollout(
+        tasks=rollout.tasks[start:end], prompts=rollout.prompts[start:end], completions=rollout.completions[start:end],
+        texts=rollout.texts[start:end], truncated=rollout.truncated[start:end],
+        verdicts={tier: v[start:end] for tier, v in rollout.verdicts.items()}, rewards=rollout.rewards[start:end],
+        generation_s=rollout.generation_s * (end - start) / len(rollout),
+        sandbox_s=rollout.sandbox_s * (end - start) / len(rollout),
+    )
+
+
+def _concat(parts: Sequence[Rollout]) -> Rollout:
+    return Rollout(
+        tasks=[t for p in parts for t in p.tasks], prompts=[x for p in parts for x in p.prompts],
+        completions=[x for p in parts for x in p.completions], texts=[x for p in parts for x in p.texts],
+        truncated=[x for p in parts for x in p.truncated],
+        verdicts={tier: [v for p in parts for v in p.verdicts[tier]] for tier in parts[0].verdicts},
+        rewards=[x for p in parts for x in p.rewards],
+        generation_s=sum(p.generation_s for p in parts), sandbox_s=sum(p.sandbox_s for p in parts),
+    )
+
+
+def _save(policy, optimizer, picker, generator, metrics, timings, path: Path, config: TrainConfig) -> None:
+    extra = {"config": asdict(config), "metrics": metrics, "timings": timings,
+             "picker_state": _jsonable_state(picker.getstate()), "generator_state": generator.get_state().tolist()}
+    save_checkpoint(path, policy.model, optimizer, extra=extra, tokenizer=policy.tokenizer)
+
+
+def _resume(policy, optimizer, picker, generator, path: Path):
+    from execrl.policy.model import load_checkpoint
+
+    model, extra, optimizer_state = load_checkpoint(path)
+    policy.model.load_state_dict(model.state_dict())
+    optimizer.load_state_dict(optimizer_state)
+    version, internal, gauss = extra["picker_state"]
+    picker.setstate((version, tuple(internal), gauss))
+    generator.set_state(torch.tensor(extra["generator_state"], dtype=torch.uint8))
+    return list(extra["metrics"]), list(extra["timings"])
+
+
+def _jsonable_state(state: tuple) -> list:
+    version, internal, gauss = state
+    return [version, list(internal), gauss]
