@@ -13,6 +13,7 @@ configfile: "config/config.yaml"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/tasks.smk"
 include: "workflow/rules/sandbox.smk"
+include: "workflow/rules/train.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -12,7 +12,7 @@ from execrl.tasks.tiers import read_tasks
 
 def main(snakemake) -> None:
     with log_to(snakemake.log[0]) as log:
-        task = next(t for t in read_tasks(snakemake.input.tasks) if t.problem.task_id == TARGET_TASK)
+        task = next(t for t in read_tasks(snakemake.input.tasks, snakemake.input.limits) if t.problem.task_id == TARGET_TASK)
         with Sandbox(workers=1) as sandbox:
             write_json(snakemake.output.capabilities, sandbox.capabilities())
         with tempfile.TemporaryDirectory(prefix="execrl-hostile-") as work_dir:

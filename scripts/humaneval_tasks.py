@@ -10,10 +10,10 @@ from execrl.tasks.tiers import build_humaneval_tasks, summarize_tasks, write_tas
 def main(snakemake) -> None:
     with log_to(snakemake.log[0]) as log:
         problems = load_humaneval(snakemake.input.source)
-        plus, plus_note = load_optional(snakemake.params.plus_path, "humaneval_plus")
+        plus, plus_note = load_optional(snakemake.params.plus["path"], "humaneval_plus")
         log.info(plus_note)
         tasks = build_humaneval_tasks(problems, plus, workers=snakemake.threads)
-        write_tasks(snakemake.output.tasks, tasks)
+        write_tasks(snakemake.output.tasks, snakemake.output.limits, tasks)
         summary = summarize_tasks(tasks, {"humaneval": str(snakemake.input.source), "humaneval_plus": plus_note})
         write_json(snakemake.output.summary, summary)
         log.info("wrote %d problems; tiers: %s", len(tasks), summary["tiers"])

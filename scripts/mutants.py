@@ -11,7 +11,7 @@ from execrl.tasks.tiers import read_tasks
 
 def main(snakemake) -> None:
     with log_to(snakemake.log[0]) as log:
-        tasks = read_tasks(snakemake.input.tasks)[: snakemake.params.max_tasks]
+        tasks = read_tasks(snakemake.input.tasks, snakemake.input.limits)[: snakemake.params.max_tasks]
         generated = [m for task in tasks for m in humaneval_mutants(task.problem)]
         chosen = select_mutants(generated, snakemake.params.per_task, seed=snakemake.params.seed)
         write_jsonl(snakemake.output.mutants, (m.to_record() for m in chosen))

@@ -9,7 +9,7 @@ from execrl.tasks.tiers import read_tasks
 
 def main(snakemake) -> None:
     with log_to(snakemake.log[0]) as log:
-        tasks = read_tasks(snakemake.input.tasks)
+        tasks = read_tasks(snakemake.input.tasks, snakemake.input.limits)
         mutants = [Mutant.from_record(r) for r in read_jsonl(snakemake.input.mutants)]
         rows = candidates(tasks, mutants)
         log.info("judging %d candidates (%d mutants) of %d tasks on every tier", len(rows), len(mutants), len(tasks))

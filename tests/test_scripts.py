@@ -19,26 +19,32 @@ from test_evalplus import release_file
 @pytest.fixture(scope="module")
 def tasks_file(tmp_path_factory, humaneval):
     path = tmp_path_factory.mktemp("tasks") / "humaneval.jsonl"
+    limits = path.with_name("humaneval_limits.json")
     chosen = [p for p in humaneval if p.task_id in ("HumanEval/0", "HumanEval/2", "HumanEval/53")]
-    write_tasks(path, build_humaneval_tasks(chosen, None, workers=2))
+    write_tasks(path, limits, build_humaneval_tasks(chosen, None, workers=2))
     return path
 
 
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory, tasks_file):
     folder = tmp_path_factory.mktemp("outputs")
-    write_json(folder / "humaneval_summary.json", summarize_tasks(read_tasks(tasks_file), {"humaneval": "test"}))
+    write_json(folder / "humaneval_summary.json", summarize_tasks(read_tasks(tasks_file, limits_of(tasks_file)), {"humaneval": "test"}))
     return folder
 
 
+def limits_of(tasks_file):
+    return tasks_file.with_name(tasks_file.stem + "_limits.json")
+
+
 def test_humaneval_tasks_script(tmp_path):
-    out = {"tasks": str(tmp_path / "tasks" / "humaneval.jsonl"), "summary": str(tmp_path / "summary.json")}
+    out = {"tasks": str(tmp_path / "tasks" / "humaneval.jsonl"), "summary": str(tmp_path / "summary.json"),
+           "limits": str(tmp_path / "limits.json")}
     log = tmp_path / "log.txt"
     load_script("humaneval_tasks").main(
         stand_in(input={"source": str(default_humaneval_path())}, output=out, log=[log], threads=2,
-                 params={"plus_path": str(tmp_path / "absent.jsonl.gz")})
+                 params={"plus": {"path": str(tmp_path / "absent.jsonl.gz"), "present": False}})
     )
-    tasks = read_tasks(out["tasks"])
+    tasks = read_tasks(out["tasks"], out["limits"])
     assert len(tasks) == 164 and all(task.has_tier("base") and not task.has_tier("plus") for task in tasks)
     summary = json.loads(Path(out["summary"]).read_text())
     assert summary["tiers"]["visible"]["tasks_with_tests"] >= 140
@@ -47,18 +53,18 @@ def test_humaneval_tasks_script(tmp_path):
 
 
 def test_mbpp_tasks_script_without_the_file_writes_an_empty_benchmark(tmp_path):
-    out = {"tasks": str(tmp_path / "mbpp.jsonl"), "summary": str(tmp_path / "mbpp.json")}
-    load_script("mbpp_tasks").main(stand_in(output=out, params={"path": str(tmp_path / "absent.gz"), "max_problems": None},
+    out = {"tasks": str(tmp_path / "mbpp.jsonl"), "summary": str(tmp_path / "mbpp.json"), "limits": str(tmp_path / "l.json")}
+    load_script("mbpp_tasks").main(stand_in(output=out, params={"dataset": {"path": str(tmp_path / "absent.gz"), "present": False}, "max_problems": None},
                                             log=[tmp_path / "log.txt"]))
-    assert read_tasks(out["tasks"]) == []
+    assert read_tasks(out["tasks"], out["limits"]) == []
     assert "skipped" in json.loads(Path(out["summary"]).read_text())["sources"]["mbpp_plus"]
 
 
 def test_mbpp_tasks_script(tmp_path):
-    out = {"tasks": str(tmp_path / "mbpp.jsonl"), "summary": str(tmp_path / "mbpp.json")}
-    load_script("mbpp_tasks").main(stand_in(output=out, params={"path": str(release_file("mbpp_plus")), "max_problems": 3},
+    out = {"tasks": str(tmp_path / "mbpp.jsonl"), "summary": str(tmp_path / "mbpp.json"), "limits": str(tmp_path / "l.json")}
+    load_script("mbpp_tasks").main(stand_in(output=out, params={"dataset": {"path": str(release_file("mbpp_plus")), "present": True}, "max_problems": 3},
                                             log=[tmp_path / "log.txt"], threads=2))
-    tasks = read_tasks(out["tasks"])
+    tasks = read_tasks(out["tasks"], out["limits"])
     assert [t.task_id for t in tasks] == ["Mbpp/2", "Mbpp/3", "Mbpp/4"]
     assert all(t.has_tier("base") and t.has_tier("plus") for t in tasks)
     assert [t.has_tier("visible") for t in tasks] == [False, True, True]  # Mbpp/2's example wraps the call in set()
@@ -66,13 +72,13 @@ def test_mbpp_tasks_script(tmp_path):
 
 def test_mutants_and_mutation_scores_scripts(tasks_file, outputs):
     mutants = outputs / "mutants.jsonl"
-    load_script("mutants").main(stand_in(input={"tasks": str(tasks_file)}, output={"mutants": str(mutants)},
+    load_script("mutants").main(stand_in(input={"tasks": str(tasks_file), "limits": str(limits_of(tasks_file))}, output={"mutants": str(mutants)},
                                          params={"per_task": 6, "seed": 0, "max_tasks": None}, log=[outputs / "m.log"]))
     records = [json.loads(line) for line in mutants.read_text().splitlines()]
     assert {r["task_id"] for r in records} == {"HumanEval/0", "HumanEval/2", "HumanEval/53"}
     assert all(sum(r["task_id"] == t for r in records) <= 6 for t in ("HumanEval/0", "HumanEval/2", "HumanEval/53"))
     out = {"verdicts": str(outputs / "mutant_verdicts.parquet"), "scores": str(outputs / "mutation_scores.json")}
-    load_script("mutation_scores").main(stand_in(input={"tasks": str(tasks_file), "mutants": str(mutants)}, output=out,
+    load_script("mutation_scores").main(stand_in(input={"tasks": str(tasks_file), "limits": str(limits_of(tasks_file)), "mutants": str(mutants)}, output=out,
                                                  threads=2, log=[outputs / "ms.log"]))
     table = pd.read_parquet(out["verdicts"])
     assert set(table["tier"]) == {"visible", "base"}  # no HumanEval+ in this fixture
@@ -98,7 +104,7 @@ def test_procedural_tasks_script(outputs):
 def test_sandbox_verdicts_script(tasks_file, outputs):
     out = {"verdicts": str(outputs / "verdicts.parquet"), "summary": str(outputs / "verdicts_summary.json")}
     load_script("sandbox_verdicts").main(
-        stand_in(input={"tasks": str(tasks_file)}, output=out, params={"human_eval_timeout_s": 5.0},
+        stand_in(input={"tasks": str(tasks_file), "limits": str(limits_of(tasks_file))}, output=out, params={"human_eval_timeout_s": 5.0},
                  threads=2, log=[outputs / "verdicts.log"])
     )
     table = pd.read_parquet(out["verdicts"])
@@ -113,7 +119,7 @@ def test_hostile_suite_script(tasks_file, outputs, monkeypatch):
     out = {name: str(outputs / file) for name, file in
            (("table", "hostile.parquet"), ("summary", "hostile_summary.json"), ("capabilities", "capabilities.json"))}
     load_script("hostile_suite").main(
-        stand_in(input={"tasks": str(tasks_file)}, output=out, params={"timeout_s": 1.0}, log=[outputs / "h.log"])
+        stand_in(input={"tasks": str(tasks_file), "limits": str(limits_of(tasks_file))}, output=out, params={"timeout_s": 1.0}, log=[outputs / "h.log"])
     )
     table = pd.read_parquet(out["table"])
     execrl_rows = table[table["harness"] == "execrl"].set_index("case")
@@ -126,7 +132,7 @@ def test_hostile_suite_script(tasks_file, outputs, monkeypatch):
 def test_sandbox_benchmark_script(tasks_file, outputs):
     out = {"table": str(outputs / "benchmark.parquet"), "summary": str(outputs / "benchmark_summary.json")}
     load_script("sandbox_benchmark").main(
-        stand_in(input={"tasks": str(tasks_file)}, output=out, params={"repeats": 2, "human_eval_threads": 2},
+        stand_in(input={"tasks": str(tasks_file), "limits": str(limits_of(tasks_file))}, output=out, params={"repeats": 2, "human_eval_threads": 2},
                  threads=2, log=[outputs / "b.log"])
     )
     table = pd.read_parquet(out["table"])

@@ -57,11 +57,19 @@ def test_random_inputs_are_the_same_every_run(by_id):
 def test_task_file_round_trip_keeps_exact_types(tmp_path, by_id):
     tiers = {"visible": (), "base": (TierTest(((1, 2), {3}, b"x"), (True, 1.0), 2.0),)}
     task = BenchmarkTask(by_id["HumanEval/0"], tiers, notes={"visible": "why"})
-    path = tmp_path / "tasks.jsonl"
-    write_tasks(path, [task])
-    (back,) = read_tasks(path)
-    assert back == task
+    path, limits = tmp_path / "tasks.jsonl", tmp_path / "limits.json"
+    write_tasks(path, limits, [task])
+    (back,) = read_tasks(path, limits)
+    assert back == task and "timeout_s" not in path.read_text() and back.base[0].timeout_s == 2.0
     assert type(back.base[0].input[0]) is tuple and type(back.base[0].expected[0]) is bool
+
+
+def test_a_limits_file_of_other_tasks_is_refused(tmp_path, by_id):
+    one, other = (BenchmarkTask(by_id[i], {"base": (TierTest((1,), 2),)}) for i in ("HumanEval/0", "HumanEval/1"))
+    write_tasks(tmp_path / "a.jsonl", tmp_path / "a.json", [one])
+    write_tasks(tmp_path / "b.jsonl", tmp_path / "b.json", [other])
+    with pytest.raises(TaskDataError, match="does not list the tasks of"):
+        read_tasks(tmp_path / "a.jsonl", tmp_path / "b.json")
 
 
 def test_a_canonical_solution_that_fails_check_is_an_error(by_id):
@@ -204,8 +212,8 @@ def test_summary_counts_tiers_and_lists_every_note(by_id):
 def test_same_problems_give_identical_task_files(tmp_path, by_id):
     chosen = [by_id["HumanEval/0"], by_id["HumanEval/53"], by_id["HumanEval/148"]]
     first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
-    write_tasks(first, build_humaneval_tasks(chosen, None, workers=2))
-    write_tasks(second, build_humaneval_tasks(chosen, None, workers=1))
+    write_tasks(first, tmp_path / "a.json", build_humaneval_tasks(chosen, None, workers=2))
+    write_tasks(second, tmp_path / "b.json", build_humaneval_tasks(chosen, None, workers=1))
     assert first.read_bytes() == second.read_bytes()
 
 

@@ -128,7 +128,7 @@ def test_until_stops_at_the_named_rule(finished_run):
 @pytest.mark.parametrize(
     ("override", "expected"),
     [
-        ("sandbox: {hostile_timeout_s: 1.5}", {"hostile_suite", "report"}),
+        ("sandbox: {hostile_timeout_s: 2.5}", {"hostile_suite", "report"}),
         ("sandbox: {human_eval_timeout_s: 4.0}", {"sandbox_verdicts", "report"}),
         ("report: {title: another title}", {"report"}),
         ("tasks: {mutants_per_task: 5}", {"mutants", "mutation_scores", "report"}),

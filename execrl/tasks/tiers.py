@@ -8,8 +8,9 @@
 
 Expected outputs always come from a trusted reference solution run in its own process
 (``execrl.tasks.oracle``): HumanEval's canonical solution for the visible and base tiers, EvalPlus's
-for the plus tier (the original canonical solutions fail 20 HumanEval+ tasks). Candidates are judged
-in the sandbox on these inputs against these outputs, so expected values never reach untrusted code.
+for the plus tier (the original canonical solutions fail some HumanEval+ tasks; the mutation-score
+results list them). Candidates are judged in the sandbox on these inputs against these outputs, so
+expected values never reach untrusted code.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from execrl.io import read_jsonl, write_jsonl
+from execrl.io import read_json, read_jsonl, write_json, write_jsonl
 from execrl.sandbox import Job, Test, codec, outputs_equal
 from execrl.tasks.evalplus import COMPLEX_INPUT_TASKS, EvalPlusProblem
 from execrl.tasks.examples import parse_examples
@@ -43,18 +44,19 @@ TIMEOUT_FACTOR = 4  # per-test limit: max(1 s, 4 x the reference solution's time
 
 @dataclass(frozen=True)
 class TierTest:
-    """One test of a tier: positional arguments, the reference output, and its time limit."""
+    """One test of a tier: positional arguments, the reference output, and its time limit. The limit
+    comes from a measured time, so it is kept out of the task file (see ``write_tasks``)."""
 
     input: tuple[Any, ...]
     expected: Any
-    timeout_s: float
+    timeout_s: float = 1.0
 
     def to_record(self) -> dict[str, Any]:
-        return {"input": codec.encode(self.input), "expected": codec.encode(self.expected), "timeout_s": self.timeout_s}
+        return {"input": codec.encode(self.input), "expected": codec.encode(self.expected)}
 
     @classmethod
-    def from_record(cls, record: dict[str, Any]) -> TierTest:
-        return cls(codec.decode_node(record["input"]), codec.decode_node(record["expected"]), record["timeout_s"])
+    def from_record(cls, record: dict[str, Any], timeout_s: float) -> TierTest:
+        return cls(codec.decode_node(record["input"]), codec.decode_node(record["expected"]), timeout_s)
 
 
 @dataclass(frozen=True)
@@ -89,10 +91,18 @@ class BenchmarkTask:
             "tiers": {name: [t.to_record() for t in tests] for name, tests in self.tiers.items()},
         }
 
+    def limits(self) -> dict[str, list[float]]:
+        """The per-test time limits of each tier (the timing half of the record)."""
+        return {name: [t.timeout_s for t in tests] for name, tests in self.tiers.items()}
+
     @classmethod
-    def from_record(cls, record: dict[str, Any]) -> BenchmarkTask:
+    def from_record(cls, record: dict[str, Any], limits: dict[str, list[float]]) -> BenchmarkTask:
         fields = {k: record[k] for k in HumanEvalProblem.__dataclass_fields__}
-        tiers = {name: tuple(TierTest.from_record(t) for t in tests) for name, tests in record["tiers"].items()}
+        tiers = {}
+        for name, tests in record["tiers"].items():
+            if len(limits.get(name, ())) != len(tests):
+                raise TaskDataError(f"{record['task_id']}: the limits file does not match the {name} tier; rebuild both")
+            tiers[name] = tuple(TierTest.from_record(t, limit) for t, limit in zip(tests, limits[name]))
         return cls(HumanEvalProblem(**fields), tiers, record["source"], record["atol"], record["plus_canonical"], record["notes"])
 
     def has_tier(self, tier: str) -> bool:
@@ -139,12 +149,20 @@ def summarize_tasks(tasks: Sequence[BenchmarkTask], sources: dict[str, str]) -> 
     }
 
 
-def write_tasks(path: str | Path, tasks: Sequence[BenchmarkTask]) -> None:
+def write_tasks(path: str | Path, limits_path: str | Path, tasks: Sequence[BenchmarkTask]) -> None:
+    """The tasks as JSONL, and their per-test time limits as JSON beside them. Limits derive from
+    measured times, which vary with the machine and its load; apart, the task file is
+    byte-identical from run to run and the limits file is a timing artefact like a benchmark."""
     write_jsonl(path, (t.to_record() for t in tasks))
+    write_json(limits_path, {t.task_id: t.limits() for t in tasks})
 
 
-def read_tasks(path: str | Path) -> list[BenchmarkTask]:
-    return [BenchmarkTask.from_record(r) for r in read_jsonl(path)]
+def read_tasks(path: str | Path, limits_path: str | Path) -> list[BenchmarkTask]:
+    limits = read_json(limits_path)
+    records = list(read_jsonl(path))
+    if {r["task_id"] for r in records} != set(limits):
+        raise TaskDataError(f"{limits_path} does not list the tasks of {path}; rebuild both with the same rule")
+    return [BenchmarkTask.from_record(r, limits[r["task_id"]]) for r in records]
 
 
 def per_test_timeout(reference_seconds: float) -> float:

@@ -26,3 +26,23 @@ TASK_FILE_CODE = (
 
 def humaneval_source():
     return config["tasks"]["humaneval"]["path"] or str(default_humaneval_path())
+
+
+def optional_file(path):
+    """The file as an input if it exists, else no input: an absent optional dataset skips a tier,
+    and the file appearing later reruns the rule."""
+    return [path] if path and Path(path).exists() else []
+
+
+def optional_dataset(key):
+    """The configured path of an optional dataset and whether it is there, as a param: the script
+    names it when it is skipped."""
+    path = config["tasks"][key]
+    return {"path": path, "present": bool(optional_file(path))}
+
+
+def evaluated_policy(wildcards):
+    """The checkpoint to evaluate (the warm start, or a trained run's final policy)."""
+    if wildcards.run == "pretrain":
+        return f"{RESULTS}/train/pretrain/policy.pt"
+    return f"{RESULTS}/train/{wildcards.run}/policy.pt"

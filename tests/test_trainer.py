@@ -1,0 +1,91 @@
+"""The RL loop, rollouts and evaluation with a tiny real policy and the real sandbox."""
+
+import pandas as pd
+import pytest
+import torch
+
+from execrl.rl.evaluate import EPISODE_COLUMNS, EvalConfig, evaluate, pass_at_k, summarize
+from execrl.rl.pretrain import new_policy
+from execrl.rl.rollout import collect
+from execrl.rl.trainer import TrainConfig, train
+from execrl.sandbox import Sandbox
+from execrl.tasks.procedural import generate_suite
+
+
+@pytest.fixture(scope="module")
+def tasks():
+    return generate_suite(seed=0, tasks_per_level=3, levels=(1, 2), variants=("single", "multi_step"))
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox(workers=2) as box:
+        yield box
+
+
+def tiny_policy():
+    torch.manual_seed(0)
+    return new_policy(n_layer=1, n_head=2, n_embd=32, block_size=1024, seed=0, device=torch.device("cpu"))
+
+
+def small(method: str, reward: str = "outcome", **overrides) -> TrainConfig:
+    settings = dict(steps=2, tasks_per_step=2, group_size=4, max_new_tokens=40, checkpoint_every=1, dapo_max_draws=2)
+    return TrainConfig(method=method, reward=reward, **{**settings, **overrides})
+
+
+def test_pass_at_k_is_the_unbiased_estimator():
+    assert pass_at_k(4, 0, 1) == 0.0 and pass_at_k(4, 4, 2) == 1.0
+    assert pass_at_k(4, 1, 1) == pytest.approx(0.25)
+    assert pass_at_k(4, 1, 2) == pytest.approx(1 - 3 / 6)  # 1 - C(3,2)/C(4,2)
+    with pytest.raises(ValueError):
+        pass_at_k(4, 5, 1)
+
+
+def test_rollouts_are_judged_on_every_tier_and_rewarded_on_the_reward_tier(tasks, sandbox):
+    single = [t for t in tasks if t.variant == "single"][:2]
+    rollout = collect(tiny_policy(), sandbox, single, 3, "strong", 20, 1.0, 1.0, torch.Generator().manual_seed(0))
+    assert len(rollout) == 6 and [t.task_id for t in rollout.tasks[:3]] == [single[0].task_id] * 3
+    assert set(rollout.verdicts) == {"visible", "strong", "hidden"}
+    assert rollout.rewards == [1.0 if v.passed else 0.0 for v in rollout.verdicts["strong"]]
+
+
+@pytest.mark.parametrize("method", ["grpo", "grpo_plus", "dapo", "dr_grpo", "seed_grpo_plus"])
+def test_every_method_trains_and_logs_its_metrics(tasks, sandbox, tmp_path, method):
+    metrics, timings = train(tiny_policy(), tasks, small(method), sandbox, tmp_path / "resume.pt")
+    assert [row["step"] for row in metrics] == [1, 2] and [row["step"] for row in timings] == [1, 2]
+    for key in ("reward_mean", "zero_std_groups", "visible_pass", "hidden_pass", "hacking_rate", "entropy",
+                "clip_frac_low", "clip_frac_high", "truncation_rate", "completion_tokens"):
+        assert key in metrics[-1]
+    assert all(t["generation_s"] > 0 and t["sandbox_s"] > 0 for t in timings)
+
+
+def test_same_seed_same_metrics_and_an_interrupted_run_resumes_to_the_same_end(tasks, sandbox, tmp_path):
+    config = small("grpo_plus", steps=3)
+    first, _ = train(tiny_policy(), tasks, config, sandbox, tmp_path / "a.pt")
+    again, _ = train(tiny_policy(), tasks, config, sandbox, tmp_path / "b.pt")
+    assert first == again
+    interrupted = small("grpo_plus", steps=1)
+    train(tiny_policy(), tasks, interrupted, sandbox, tmp_path / "c.pt")  # stops after step 1 with a resume point
+    resumed, _ = train(tiny_policy(), tasks, config, sandbox, tmp_path / "c.pt")
+    assert resumed == first
+
+
+def test_the_policy_changes_under_a_nonzero_advantage(tasks, sandbox, tmp_path):
+    policy = tiny_policy()
+    before = [p.detach().clone() for p in policy.model.parameters()]
+    metrics, _ = train(policy, tasks, small("seed_grpo_plus"), sandbox, tmp_path / "r.pt")  # entropy bonus: always a gradient
+    assert any(not torch.equal(b, p) for b, p in zip(before, policy.model.parameters()))
+
+
+def test_evaluation_covers_every_mode_and_counts_turns(tasks, sandbox):
+    test = [t for t in tasks if t.variant == "single"][:2] + [t for t in tasks if t.variant == "multi_step"][:2]
+    config = EvalConfig(samples=2, max_new_tokens=20, turns=2)
+    episodes = evaluate(tiny_policy(), sandbox, test, config, seed=0)
+    assert list(episodes.columns) == list(EPISODE_COLUMNS)
+    assert set(episodes["mode"]) == {"single_turn", "multi_turn", "multi_step"}
+    assert len(episodes[episodes["mode"] == "single_turn"]) == len(episodes[episodes["mode"] == "multi_step"]) == 4
+    multi = episodes[episodes["mode"] == "multi_turn"]
+    failed_first = multi[(multi["turn"] == 1) & ~multi["visible_pass"]]
+    assert len(multi[multi["turn"] == 2]) == len(failed_first)  # only failed episodes take another turn
+    summary = summarize(episodes, ks=(1, 2))
+    assert set(summary["tier"]) == {"visible", "hidden"} and summary["pass_at_k"].between(0, 1).all()

@@ -1,0 +1,91 @@
+# Stage 3: the policy: supervised warm start, GRPO-family runs (method x reward x seed), evaluation.
+
+TRAIN_RUNS = [(run["method"], run["reward"], seed) for run in config["train"]["runs"] for seed in config["train"]["seeds"]]
+RUN_DIR = f"{RESULTS}/train/{{method}}-{{reward}}-s{{seed}}"
+POLICY_CODE = ("policy", "rl", "tasks/procedural.py", "io.py", "logs.py")
+
+
+rule pretrain:
+    """Supervised warm start on the training split of the procedural suite."""
+    input:
+        tasks=rules.procedural_tasks.output.tasks,
+    output:
+        checkpoint=f"{RESULTS}/train/pretrain/policy.pt",
+        metrics=f"{RESULTS}/train/pretrain/metrics.parquet",
+        timings=f"{RESULTS}/train/pretrain/timings.json",
+    params:
+        seed=config["seed"],
+        device=config["policy"]["device"],
+        policy={k: config["policy"][k] for k in ("n_layer", "n_head", "n_embd", "block_size")},
+        pretrain=config["pretrain"],
+        code=code(*POLICY_CODE),
+    log:
+        f"{RESULTS}/logs/pretrain.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/pretrain.tsv"
+    threads: 1
+    resources:
+        mem_mb=4096,
+        runtime=30,
+    script:
+        "../../scripts/pretrain.py"
+
+
+rule train:
+    """One RL run from the warm start; resumes from results/train/RUN/resume.pt if interrupted."""
+    input:
+        tasks=rules.procedural_tasks.output.tasks,
+        warm_start=rules.pretrain.output.checkpoint,
+    output:
+        metrics=f"{RUN_DIR}/metrics.parquet",
+        timings=f"{RUN_DIR}/timings.parquet",
+        policy=f"{RUN_DIR}/policy.pt",
+    params:
+        train=config["train"]["hyperparameters"],
+        device=config["policy"]["device"],
+        resume=f"{RUN_DIR}/resume.pt",  # not an output: Snakemake must not delete it before a rerun
+        sandbox_workers=1,
+        code=code("sandbox", *POLICY_CODE),
+    wildcard_constraints:
+        seed=r"\d+",
+    log:
+        f"{RESULTS}/logs/train/{{method}}-{{reward}}-s{{seed}}.log",
+        f"{RESULTS}/logs/train/{{method}}-{{reward}}-s{{seed}}.progress",
+    benchmark:
+        f"{RESULTS}/benchmarks/train/{{method}}-{{reward}}-s{{seed}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=4096,
+        runtime=30,
+        gpu=1 if config["policy"]["device"] == "cuda" else 0,
+    script:
+        "../../scripts/train.py"
+
+
+rule evaluate:
+    """A policy (the warm start, or a trained run) on the test split."""
+    input:
+        tasks=rules.procedural_tasks.output.tasks,
+        policy=evaluated_policy,
+    output:
+        episodes=f"{RESULTS}/train/{{run}}/eval_episodes.parquet",
+        summary=f"{RESULTS}/train/{{run}}/eval_summary.parquet",
+    params:
+        seed=config["seed"],
+        device=config["policy"]["device"],
+        evaluate=config["evaluate"],
+        sandbox_workers=1,
+        code=code("sandbox", *POLICY_CODE),
+    log:
+        f"{RESULTS}/logs/evaluate/{{run}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/evaluate/{{run}}.tsv"
+    threads: 1
+    resources:
+        mem_mb=4096,
+        runtime=20,
+    script:
+        "../../scripts/evaluate.py"
+
+
+TRAINED = [f"{RESULTS}/train/{m}-{r}-s{s}/eval_summary.parquet" for m, r, s in TRAIN_RUNS]
