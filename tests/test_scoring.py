@@ -98,3 +98,9 @@ def test_mutants_of_unknown_tasks_are_refused(task):
 
 def test_the_table_is_deterministic(task, table):
     pd.testing.assert_frame_equal(judge_candidates(candidates([task], MUTANTS), workers=1), table)
+
+
+def test_an_absent_benchmark_scores_nothing_without_failing():
+    summary = summarize_scores(judge_candidates(candidates([], []), workers=1), [])
+    assert summary["mutants"] == 0 and summary["oracle_failures"] == [] and summary["tiers_compared"] == []
+    assert summary["score_all"]["base"] == {"mutants": 0, "killed": 0, "score": None}

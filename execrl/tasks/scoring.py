@@ -112,7 +112,7 @@ def summarize_scores(table: pd.DataFrame, tasks: Sequence[BenchmarkTask]) -> dic
     references = table[table["kind"] != MUTANT]
     canonical = references[references["kind"] == CANONICAL]
     canonical_ok = canonical.groupby("task_id")["passed"].all()
-    oracles = references[references.apply(_is_oracle, axis=1, args=(set(references["candidate_id"]),))]
+    oracles = references[_is_oracle(references)]
     present = [tier for tier in TIERS if any(t.has_tier(tier) for t in tasks)]  # no plus without EvalPlus
     complete = {t.task_id for t in tasks if all(t.has_tier(tier) for tier in present)}
     mutants = table[table["kind"] == MUTANT]
@@ -138,13 +138,12 @@ def summarize_scores(table: pd.DataFrame, tasks: Sequence[BenchmarkTask]) -> dic
     }
 
 
-def _is_oracle(row: pd.Series, candidate_ids: set[str]) -> bool:
-    """Whether the row judges the solution that computed its tier's expected outputs: EvalPlus's
-    for the plus tier where it differs from the benchmark's own, the canonical one otherwise."""
-    has_plus_reference = f"{row['task_id']}/{PLUS_REFERENCE}" in candidate_ids
-    if row["tier"] == "plus" and has_plus_reference:
-        return row["kind"] == PLUS_REFERENCE
-    return row["kind"] == CANONICAL
+def _is_oracle(references: pd.DataFrame) -> pd.Series:
+    """Which rows judge the solution that computed their tier's expected outputs: EvalPlus's for the
+    plus tier where it differs from the benchmark's own, the canonical one otherwise."""
+    has_plus_reference = references["task_id"].isin(references.loc[references["kind"] == PLUS_REFERENCE, "task_id"])
+    by_plus_reference = (references["tier"] == "plus") & has_plus_reference
+    return (by_plus_reference & (references["kind"] == PLUS_REFERENCE)) | (~by_plus_reference & (references["kind"] == CANONICAL))
 
 
 def _failures(rows: pd.DataFrame) -> list[dict[str, Any]]:
