@@ -37,8 +37,13 @@ def test_unknown_key_is_named_with_the_allowed_ones():
 
 
 def test_unknown_top_level_key_is_named():
-    with pytest.raises(ConfigError, match=r"unknown key sede; allowed keys under <top level>: report, sandbox, seed, tasks"):
+    with pytest.raises(ConfigError, match=r"unknown key sede; allowed keys under <top level>: evaluate, policy, pretrain, report, sandbox, seed, tasks, train"):
         validate_config({"sede": 1}, SCHEMA)
+
+
+def test_an_unknown_training_method_is_refused():
+    with pytest.raises(ConfigError, match=r"train.runs.0.method: 'ppo' is not one of"):
+        validate_config({"train": {"runs": [{"method": "ppo", "reward": "outcome"}]}}, SCHEMA)
 
 
 def test_wrong_type_names_key_expected_and_actual():
