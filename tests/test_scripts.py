@@ -174,3 +174,15 @@ def test_report_script_renders_the_numbers(outputs):
     assert html.count("<svg") == 2 + 2  # two mutation-score figures (the same file stands in for MBPP+)
     stripped = html.replace('="http://www.w3.org/2000/svg"', "").replace('="http://www.w3.org/1999/xlink"', "")
     assert "http" not in stripped
+
+
+def test_train_benchmark_script(tmp_path):
+    run = tmp_path / "grpo_plus-outcome-s0"
+    run.mkdir()
+    pd.DataFrame([{"step": 1, "generation_s": 3.0, "sandbox_s": 1.0, "update_s": 4.0, "step_s": 8.0}]).to_parquet(run / "timings.parquet")
+    out = tmp_path / "benchmark.json"
+    load_script("train_benchmark").main(stand_in(input={"timings": [str(run / "timings.parquet")]}, output={"summary": str(out)},
+                                                 params={"tasks_per_step": 8, "group_size": 8}, log=[tmp_path / "b.log"]))
+    summary = json.loads(out.read_text())["grpo_plus-outcome-s0"]
+    assert summary["rollouts_per_second"] == 64 / 8 and summary["sandbox_share"] == 1 / 8
+    assert "8.0 rollouts/s; generation 38%, sandbox 12%, update 50%" in (tmp_path / "b.log").read_text()

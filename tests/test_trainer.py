@@ -89,3 +89,15 @@ def test_evaluation_covers_every_mode_and_counts_turns(tasks, sandbox):
     assert len(multi[multi["turn"] == 2]) == len(failed_first)  # only failed episodes take another turn
     summary = summarize(episodes, ks=(1, 2))
     assert set(summary["tier"]) == {"visible", "hidden"} and summary["pass_at_k"].between(0, 1).all()
+
+
+def test_timing_summary_shares_and_rate():
+    from execrl.rl.trainer import timing_summary
+
+    timings = [{"step": 1, "generation_s": 2.0, "sandbox_s": 1.0, "update_s": 1.0, "step_s": 4.0},
+               {"step": 2, "generation_s": 1.0, "sandbox_s": 1.0, "update_s": 2.0, "step_s": 4.0}]
+    summary = timing_summary(timings, samples_per_step=16)
+    assert summary["rollouts_per_second"] == 32 / 8
+    assert (summary["generation_share"], summary["sandbox_share"], summary["update_share"]) == (3 / 8, 2 / 8, 3 / 8)
+    with pytest.raises(ValueError):
+        timing_summary([], 16)

@@ -235,3 +235,12 @@ def _resume(policy, optimizer, picker, generator, path: Path):
 def _jsonable_state(state: tuple) -> list:
     version, internal, gauss = state
     return [version, list(internal), gauss]
+
+
+def timing_summary(timings: Sequence[dict[str, float]], samples_per_step: int) -> dict[str, float]:
+    """Rollouts (judged samples) per second and the share of step time per phase, over a run."""
+    total = sum(t["step_s"] for t in timings)
+    if not timings or total <= 0:
+        raise ValueError("no timed steps to summarise")
+    shares = {f"{phase}_share": sum(t[f"{phase}_s"] for t in timings) / total for phase in ("generation", "sandbox", "update")}
+    return {"steps": len(timings), "seconds": total, "rollouts_per_second": samples_per_step * len(timings) / total, **shares}

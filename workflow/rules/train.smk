@@ -89,3 +89,25 @@ rule evaluate:
 
 
 TRAINED = [f"{RESULTS}/train/{m}-{r}-s{s}/eval_summary.parquet" for m, r, s in TRAIN_RUNS]
+
+
+rule train_benchmark:
+    """Rollouts per second and the share of step time in generation, sandbox and update, per run."""
+    input:
+        timings=[f"{RESULTS}/train/{m}-{r}-s{s}/timings.parquet" for m, r, s in TRAIN_RUNS],
+    output:
+        summary=f"{RESULTS}/train/benchmark.json",
+    params:
+        tasks_per_step=config["train"]["hyperparameters"]["tasks_per_step"],
+        group_size=config["train"]["hyperparameters"]["group_size"],
+        code=code("rl"),
+    log:
+        f"{RESULTS}/logs/train_benchmark.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/train_benchmark.tsv"
+    threads: 1
+    resources:
+        mem_mb=1024,
+        runtime=5,
+    script:
+        "../../scripts/train_benchmark.py"
