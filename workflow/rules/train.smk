@@ -2,7 +2,7 @@
 
 TRAIN_RUNS = [(run["method"], run["reward"], seed) for run in config["train"]["runs"] for seed in config["train"]["seeds"]]
 RUN_DIR = f"{RESULTS}/train/{{method}}-{{reward}}-s{{seed}}"
-POLICY_CODE = ("policy", "rl", "tasks/procedural.py", "io.py", "logs.py")
+POLICY_CODE = ("policy", "tasks/procedural.py", "io.py", "logs.py")
 
 
 rule pretrain:
@@ -18,7 +18,7 @@ rule pretrain:
         device=config["policy"]["device"],
         policy={k: config["policy"][k] for k in ("n_layer", "n_head", "n_embd", "block_size")},
         pretrain=config["pretrain"],
-        code=code(*POLICY_CODE),
+        code=code(*POLICY_CODE, "rl/pretrain.py"),
     log:
         f"{RESULTS}/logs/pretrain.log",
     benchmark:
@@ -45,7 +45,7 @@ rule train:
         device=config["policy"]["device"],
         resume=f"{RUN_DIR}/resume.pt",  # not an output: Snakemake must not delete it before a rerun
         sandbox_workers=1,
-        code=code("sandbox", *POLICY_CODE),
+        code=code("sandbox", *POLICY_CODE, "rl"),
     wildcard_constraints:
         seed=r"\d+",
     log:
@@ -75,7 +75,7 @@ rule evaluate:
         device=config["policy"]["device"],
         evaluate=config["evaluate"],
         sandbox_workers=1,
-        code=code("sandbox", *POLICY_CODE),
+        code=code("sandbox", *POLICY_CODE, "rl/evaluate.py", "rl/rollout.py", "rl/rewards.py"),
     log:
         f"{RESULTS}/logs/evaluate/{{run}}.log",
     benchmark:
