@@ -1,5 +1,6 @@
 """Rule train: one GRPO-family run (method x reward x seed) from the warm start, resumable."""
 
+import hashlib
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +13,11 @@ from execrl.policy.sampling import GPTPolicy
 from execrl.rl.trainer import TrainConfig, train
 from execrl.sandbox import Sandbox
 from execrl.tasks.procedural import read_suite
+
+
+def starting_point(inputs) -> str:
+    """Hashes of the warm start and the task file: what a resume point must have started from."""
+    return "-".join(hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16] for path in (inputs.warm_start, inputs.tasks))
 
 
 def main(snakemake) -> None:
@@ -31,7 +37,7 @@ def main(snakemake) -> None:
                 bar.set_postfix(reward=f"{row['reward_mean']:.3f}", visible=f"{row['visible_pass']:.3f}")
                 log.info("step %d: %s", step, row)
 
-            metrics, timings = train(policy, tasks, config, sandbox, resume, progress)
+            metrics, timings = train(policy, tasks, config, sandbox, resume, progress, fingerprint=starting_point(snakemake.input))
         pd.DataFrame(metrics).to_parquet(snakemake.output.metrics, index=False)
         pd.DataFrame(timings).to_parquet(snakemake.output.timings, index=False)
         save_checkpoint(snakemake.output.policy, policy.model.cpu(), extra={"config": vars(config)}, tokenizer=policy.tokenizer)

@@ -101,3 +101,13 @@ def test_timing_summary_shares_and_rate():
     assert (summary["generation_share"], summary["sandbox_share"], summary["update_share"]) == (3 / 8, 2 / 8, 3 / 8)
     with pytest.raises(ValueError):
         timing_summary([], 16)
+
+
+def test_a_stale_resume_point_is_ignored(tasks, sandbox, tmp_path):
+    # timings hold wall-clock seconds: equal lists mean they were read back from the resume point
+    config = small("grpo_plus", steps=2)
+    _, first = train(tiny_policy(), tasks, config, sandbox, tmp_path / "r.pt", fingerprint="warm-start-A")
+    _, fresh = train(tiny_policy(), tasks, config, sandbox, tmp_path / "r.pt", fingerprint="warm-start-B")
+    assert fresh != first  # another starting point: trained afresh
+    _, again = train(tiny_policy(), tasks, config, sandbox, tmp_path / "r.pt", fingerprint="warm-start-B")
+    assert again == fresh  # same starting point: resumed (here, already complete)

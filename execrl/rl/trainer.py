@@ -84,17 +84,23 @@ def train(
     sandbox: Sandbox,
     checkpoint: Path,
     progress: Callable[[int, dict[str, float]], None] | None = None,
+    fingerprint: str = "",
 ) -> tuple[list[dict[str, float]], list[dict[str, float]]]:
-    """Train ``policy`` in place on ``tasks``; returns (metrics rows, timing rows), one per step."""
+    """Train ``policy`` in place on ``tasks``; returns (metrics rows, timing rows), one per step.
+
+    ``fingerprint`` names what the run started from (e.g. hashes of the warm start and the tasks):
+    a resume point written under another fingerprint or config is stale and is ignored."""
     reference = copy.deepcopy(policy.model).eval().requires_grad_(False)  # the warm start: KL anchor
     optimizer = torch.optim.AdamW(policy.model.parameters(), lr=config.lr, weight_decay=0.0, betas=(0.9, 0.95))
     picker = random.Random(f"train:{config.method}:{config.reward}:{config.seed}")
     generator = torch.Generator().manual_seed(config.seed)
     metrics: list[dict[str, float]] = []
     timings: list[dict[str, float]] = []
-    if checkpoint.exists():
+    if checkpoint.exists() and _resumable(checkpoint, config, fingerprint):
         metrics, timings = _resume(policy, optimizer, picker, generator, checkpoint)
         log.info("resumed %s at step %d", checkpoint, len(metrics))
+    elif checkpoint.exists():
+        log.info("ignoring %s: it was written for another config or starting point", checkpoint)
     for step in range(len(metrics), config.steps):
         started = time.perf_counter()
         batch, draws = _draw_batch(policy, sandbox, tasks, config, picker, generator)
@@ -112,7 +118,7 @@ def train(
         if progress:
             progress(step + 1, row)
         if (step + 1) % config.checkpoint_every == 0 or step + 1 == config.steps:
-            _save(policy, optimizer, picker, generator, metrics, timings, checkpoint, config)
+            _save(policy, optimizer, picker, generator, metrics, timings, checkpoint, config, fingerprint)
     return metrics, timings
 
 
@@ -214,10 +220,18 @@ def _concat(parts: Sequence[Rollout]) -> Rollout:
     )
 
 
-def _save(policy, optimizer, picker, generator, metrics, timings, path: Path, config: TrainConfig) -> None:
-    extra = {"config": asdict(config), "metrics": metrics, "timings": timings,
+def _save(policy, optimizer, picker, generator, metrics, timings, path: Path, config: TrainConfig, fingerprint: str) -> None:
+    extra = {"config": asdict(config), "fingerprint": fingerprint, "metrics": metrics, "timings": timings,
              "picker_state": _jsonable_state(picker.getstate()), "generator_state": generator.get_state().tolist()}
     save_checkpoint(path, policy.model, optimizer, extra=extra, tokenizer=policy.tokenizer)
+
+
+def _resumable(path: Path, config: TrainConfig, fingerprint: str) -> bool:
+    from execrl.policy.model import load_checkpoint
+
+    extra = load_checkpoint(path)[1]
+    same_run = {k: v for k, v in extra["config"].items() if k != "steps"} == {k: v for k, v in asdict(config).items() if k != "steps"}
+    return same_run and extra.get("fingerprint") == fingerprint and len(extra["metrics"]) <= config.steps
 
 
 def _resume(policy, optimizer, picker, generator, path: Path):
