@@ -6,6 +6,7 @@ split, prompts as context only; validation loss and greedy exact-match rate on t
 from __future__ import annotations
 
 import logging
+import math
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -13,8 +14,9 @@ from dataclasses import dataclass
 
 import torch
 
-from execrl.policy.model import GPT
+from execrl.policy.model import GPT, GPTConfig
 from execrl.policy.sampling import GPTPolicy, pack_batch
+from execrl.policy.tokenizer import Tokenizer
 from execrl.tasks.procedural import ProceduralTask
 
 log = logging.getLogger(__name__)
@@ -39,7 +41,7 @@ def lr_at(step: int, config: PretrainConfig) -> float:
     if step < config.warmup_steps:
         return config.lr * (step + 1) / config.warmup_steps
     progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
-    return config.min_lr + 0.5 * (config.lr - config.min_lr) * (1 + torch.cos(torch.tensor(progress * torch.pi)).item())
+    return config.min_lr + 0.5 * (config.lr - config.min_lr) * (1 + math.cos(math.pi * progress))
 
 
 def examples(policy: GPTPolicy, tasks: Sequence[ProceduralTask]) -> list[tuple[list[int], list[int]]]:
@@ -113,9 +115,6 @@ def evaluate(policy: GPTPolicy, tasks, data, config: PretrainConfig) -> dict[str
 
 
 def new_policy(n_layer: int, n_head: int, n_embd: int, block_size: int, seed: int, device: torch.device) -> GPTPolicy:
-    from execrl.policy.model import GPTConfig
-    from execrl.policy.tokenizer import Tokenizer
-
     tokenizer = Tokenizer()
     config = GPTConfig(vocab_size=tokenizer.vocab_size, n_layer=n_layer, n_head=n_head, n_embd=n_embd, block_size=block_size)
     return GPTPolicy(GPT(config, seed=seed).to(device), tokenizer)

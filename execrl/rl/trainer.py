@@ -25,7 +25,7 @@ from typing import Any
 
 import torch
 
-from execrl.policy.model import save_checkpoint
+from execrl.policy.model import load_checkpoint, save_checkpoint, token_logprobs
 from execrl.policy.sampling import GPTPolicy, pack_batch
 from execrl.rl.losses import (
     LOSSES,
@@ -96,11 +96,13 @@ def train(
     generator = torch.Generator().manual_seed(config.seed)
     metrics: list[dict[str, float]] = []
     timings: list[dict[str, float]] = []
-    if checkpoint.exists() and _resumable(checkpoint, config, fingerprint):
-        metrics, timings = _resume(policy, optimizer, picker, generator, checkpoint)
-        log.info("resumed %s at step %d", checkpoint, len(metrics))
-    elif checkpoint.exists():
-        log.info("ignoring %s: it was written for another config or starting point", checkpoint)
+    if checkpoint.exists():
+        saved = load_checkpoint(checkpoint)
+        if _resumable(saved[1], config, fingerprint):
+            metrics, timings = _resume(policy, optimizer, picker, generator, saved)
+            log.info("resumed %s at step %d", checkpoint, len(metrics))
+        else:
+            log.info("ignoring %s: it was written for another config or starting point", checkpoint)
     for step in range(len(metrics), config.steps):
         started = time.perf_counter()
         batch, draws = _draw_batch(policy, sandbox, tasks, config, picker, generator)
@@ -131,15 +133,18 @@ def _draw_batch(policy, sandbox, tasks, config, picker, generator) -> tuple[Roll
     if config.method != "dapo":
         return draw(), 1
 
+    drawn: list[Rollout] = []
+
     def groups():
         while True:
-            rollout = draw()
-            size = config.group_size
+            drawn.append(draw())
+            size, rollout = config.group_size, drawn[-1]
             yield [_slice(rollout, g * size, (g + 1) * size) for g in range(len(rollout) // size)], torch.tensor(rollout.rewards)
 
     sample = select_informative_groups(groups(), group_size=config.group_size, target_groups=config.tasks_per_step,
                                        max_draws=config.dapo_max_draws)
-    kept = sample.groups or [next(groups())[0][0]]  # nothing informative at all: train on one group (zero advantage)
+    # Nothing informative in any draw: train on the last draw's first group (zero advantage, no update).
+    kept = sample.groups or [_slice(drawn[-1], 0, config.group_size)]
     return _concat(kept), sample.draws
 
 
@@ -157,7 +162,7 @@ def _update(policy, reference, optimizer, batch: Rollout, rewards, advantages, c
     mask = packed.loss_mask
     with torch.no_grad():
         old_logp = policy.token_logprobs(packed.sequences, packed.attention_mask, config.temperature)
-        ref_logp = reference_logprobs(reference, packed, config.temperature)
+        ref_logp = token_logprobs(reference, packed.sequences, packed.attention_mask, config.temperature)
     truncated = torch.tensor(batch.truncated)
     loss_fn, hyper = LOSSES[config.method], loss_hyperparameters(config)
     totals: dict[str, float] = {}
@@ -174,12 +179,6 @@ def _update(policy, reference, optimizer, batch: Rollout, rewards, advantages, c
             totals[key] = totals.get(key, 0.0) + value / config.updates_per_step
     keep = ("loss", "clip_frac_low", "clip_frac_high", "kl", "entropy", "ratio_mean", "ratio_std")
     return {key: totals[key] for key in keep if key in totals}
-
-
-def reference_logprobs(reference, packed, temperature: float) -> torch.Tensor:
-    from execrl.policy.model import token_logprobs
-
-    return token_logprobs(reference, packed.sequences, packed.attention_mask, temperature)
 
 
 def _batch_metrics(batch: Rollout, rewards: torch.Tensor, config: TrainConfig) -> dict[str, float]:
@@ -226,18 +225,15 @@ def _save(policy, optimizer, picker, generator, metrics, timings, path: Path, co
     save_checkpoint(path, policy.model, optimizer, extra=extra, tokenizer=policy.tokenizer)
 
 
-def _resumable(path: Path, config: TrainConfig, fingerprint: str) -> bool:
-    from execrl.policy.model import load_checkpoint
-
-    extra = load_checkpoint(path)[1]
+def _resumable(extra: dict[str, Any], config: TrainConfig, fingerprint: str) -> bool:
+    """A resume point continues this run only if it was written for the same config (but for the
+    number of steps) and the same starting point, and has not run past the end."""
     same_run = {k: v for k, v in extra["config"].items() if k != "steps"} == {k: v for k, v in asdict(config).items() if k != "steps"}
     return same_run and extra.get("fingerprint") == fingerprint and len(extra["metrics"]) <= config.steps
 
 
-def _resume(policy, optimizer, picker, generator, path: Path):
-    from execrl.policy.model import load_checkpoint
-
-    model, extra, optimizer_state = load_checkpoint(path)
+def _resume(policy, optimizer, picker, generator, saved) -> tuple[list, list]:
+    model, extra, optimizer_state = saved
     policy.model.load_state_dict(model.state_dict())
     optimizer.load_state_dict(optimizer_state)
     version, internal, gauss = extra["picker_state"]
