@@ -24,7 +24,8 @@ from execrl.policy.model import (
     token_logprobs,
     token_logprobs_and_entropy,
 )
-from execrl.policy.sampling import GPTPolicy, generate, pack_batch, sample_next_token
+from execrl.policy.sampling import GPTPolicy, completion_scores, generate, pack_batch, sample_next_token
+from execrl.rl.pretrain import supervised_loss
 from execrl.policy.tokenizer import BOS_ID, EOS_ID, N_ASCII, PAD_ID, PIECES, SPECIAL_TOKENS, UNK_ID, Tokenizer
 from execrl.tasks.procedural import generate_suite
 
@@ -225,6 +226,27 @@ def test_logprobs_and_entropy_are_distributions(tiny, prompts):
     tiny.zero_grad()
 
 
+def test_completion_scores_match_one_padded_batch(tiny, prompts):
+    """Scoring in length-sorted chunks gives each completion token the log-prob the whole batch gives
+    it, row order kept, and stays differentiable."""
+    batch_prompts = [prompts[0][:50], prompts[1][:12], prompts[2][:31], prompts[0][:7], prompts[1][:50]]
+    completions = [[10, 11, 12, EOS_ID], [13, EOS_ID], [14, 15, 16, 17, 18, EOS_ID], [19], [20, 21, EOS_ID]]
+    whole = pack_batch(batch_prompts, completions)
+    expected = token_logprobs(tiny, whole.sequences, whole.attention_mask)[:, whole.prompt_width - 1 :]
+
+    def score(sequences, mask):
+        return (token_logprobs(tiny, sequences, mask),)
+
+    (logp,), mask = completion_scores(score, batch_prompts, completions, rows_per_chunk=2)
+    assert mask.tolist() == [[i < len(c) for i in range(6)] for c in completions]
+    assert torch.allclose(logp[mask], expected[mask], atol=1e-5)
+    assert torch.all(logp[~mask] == 0)
+    tiny.zero_grad()
+    logp[mask].sum().backward()
+    assert tiny.wte.weight.grad is not None and tiny.wte.weight.grad.abs().sum() > 0
+    tiny.zero_grad()
+
+
 # --- sampling ------------------------------------------------------------------------------------
 
 
@@ -276,9 +298,6 @@ def test_generation_layout_matches_the_logprob_layout(tiny, prompts):
     batch = pack_batch(prompts, out.completions)
     logits = tiny(batch.sequences[:, :-1], attention_mask=batch.attention_mask[:, :-1])
     assert torch.equal(logits.argmax(-1)[batch.loss_mask], batch.sequences[:, 1:][batch.loss_mask])
-    idx, targets, mask = batch.lm_inputs()
-    assert torch.equal(targets != IGNORE_INDEX, batch.loss_mask)
-    assert idx.shape == targets.shape == mask.shape
 
 
 def test_generation_refuses_more_than_the_block_size(tiny):
@@ -291,15 +310,15 @@ def test_supervised_steps_teach_a_completion(suite, tokenizer):
     task = next(t for t in suite if t.variant == "single" and t.level == 2)
     prompt, completion = tokenizer.encode_prompt(task.prompt), tokenizer.encode_completion(task.canonical_solution)
     model = GPT(GPTConfig(n_layer=2, n_head=2, n_embd=64, block_size=256), seed=0)
+    policy = GPTPolicy(model, tokenizer)
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    idx, targets, mask = pack_batch([prompt], [completion]).lm_inputs()
     model.train()
     for _ in range(60):
-        _, loss = model(idx, targets, attention_mask=mask)
+        loss = supervised_loss(policy, [(prompt, completion)])
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    out = GPTPolicy(model, tokenizer).generate([prompt], len(completion) + 5, temperature=0.0)
+    out = policy.generate([prompt], len(completion) + 5, temperature=0.0)
     assert out.completions[0] == completion and out.truncated == [False]
     assert tokenizer.decode(out.completions[0]) == task.canonical_solution
 

@@ -87,6 +87,9 @@ def test_evaluation_covers_every_mode_and_counts_turns(tasks, sandbox):
     multi = episodes[episodes["mode"] == "multi_turn"]
     failed_first = multi[(multi["turn"] == 1) & ~multi["visible_pass"]]
     assert len(multi[multi["turn"] == 2]) == len(failed_first)  # only failed episodes take another turn
+    columns = ["task_id", "episode", "visible_pass", "hidden_pass", "truncated"]
+    single = episodes[episodes["mode"] == "single_turn"]
+    assert single[columns].values.tolist() == multi[multi["turn"] == 1][columns].values.tolist()  # turn 1 is reused
     summary = summarize(episodes, ks=(1, 2))
     assert set(summary["tier"]) == {"visible", "hidden"} and summary["pass_at_k"].between(0, 1).all()
 

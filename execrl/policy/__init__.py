@@ -43,6 +43,7 @@ _EXPORTS = {
     "GPTPolicy": "sampling",
     "generate": "sampling",
     "pack_batch": "sampling",
+    "completion_scores": "sampling",
     "sample_next_token": "sampling",
     # optional Hugging Face backend
     "HFPolicy": "hf",

@@ -29,7 +29,6 @@ from torch import Tensor
 
 from execrl.policy.model import (
     GPT,
-    IGNORE_INDEX,
     KVCache,
     load_checkpoint,
     token_logprobs,
@@ -70,12 +69,6 @@ class PackedBatch:
         """``[B, T-1]`` bool, aligned with ``token_logprobs`` output: the completion's tokens."""
         return self.completion_mask[:, 1:]
 
-    def lm_inputs(self) -> tuple[Tensor, Tensor, Tensor]:
-        """``(idx, targets, attention_mask)`` for ``GPT.forward``'s supervised loss: only completion
-        tokens are targets (the rest are ``IGNORE_INDEX``), as in a supervised warm start."""
-        targets = self.sequences[:, 1:].masked_fill(~self.loss_mask, IGNORE_INDEX)
-        return self.sequences[:, :-1], targets, self.attention_mask[:, :-1]
-
 
 def pack_batch(
     prompts: Sequence[Sequence[int]],
@@ -101,6 +94,39 @@ def pack_batch(
         attention[row, start:end] = 1
         completion_mask[row, width:end] = True
     return PackedBatch(sequences.to(device), attention.to(device), completion_mask.to(device), width)
+
+
+def completion_scores(
+    score: Callable[[Tensor, Tensor], tuple[Tensor, ...]],
+    prompts: Sequence[Sequence[int]],
+    completions: Sequence[Sequence[int]],
+    pad_id: int = PAD_ID,
+    device: torch.device | str = "cpu",
+    rows_per_chunk: int = 8,
+) -> tuple[tuple[Tensor, ...], Tensor]:
+    """Per-token scores of each completion, ``[B, L]`` with ``L`` the longest completion, and the
+    ``[B, L]`` mask of real completion tokens.
+
+    ``score(sequences, attention_mask)`` maps a ``pack_batch`` layout to ``[b, T-1]`` tensors aligned
+    like ``token_logprobs`` (e.g. log-probs and entropies). Rows are scored in chunks of similar
+    length, so a batch mixing short and long prompts is not padded to the longest of both: on the
+    procedural suite this halves the tokens of an RL update. Gradients flow through the result."""
+    if len(prompts) != len(completions) or not prompts:
+        raise ValueError(f"need equally many prompts and completions, got {len(prompts)} and {len(completions)}")
+    longest = max(len(c) for c in completions)
+    order = sorted(range(len(prompts)), key=lambda i: (len(prompts[i]), len(completions[i])))
+    chunks: list[tuple[Tensor, ...]] = []
+    for start in range(0, len(order), rows_per_chunk):
+        rows = order[start : start + rows_per_chunk]
+        packed = pack_batch([prompts[i] for i in rows], [completions[i] for i in rows], pad_id, device)
+        aligned = (t[:, packed.prompt_width - 1 :] for t in score(packed.sequences, packed.attention_mask))
+        chunks.append(tuple(torch.nn.functional.pad(t, (0, longest - t.shape[1])) for t in aligned))
+    restore = torch.empty(len(order), dtype=torch.long)
+    restore[torch.tensor(order)] = torch.arange(len(order))
+    restore = restore.to(device)
+    scores = tuple(torch.cat(parts).index_select(0, restore) for parts in zip(*chunks))
+    lengths = torch.tensor([len(c) for c in completions], device=device)
+    return scores, torch.arange(longest, device=device)[None, :] < lengths[:, None]
 
 
 def sample_next_token(logits: Tensor, temperature: float, top_p: float, generator: torch.Generator | None) -> Tensor:
@@ -344,6 +370,7 @@ __all__ = [
     "PackedBatch",
     "Policy",
     "StepFn",
+    "completion_scores",
     "decode_loop",
     "generate",
     "pack_batch",

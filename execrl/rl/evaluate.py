@@ -2,7 +2,8 @@
 and the hidden tier, with pass@k from the unbiased estimator of Chen et al. (2021).
 
 Each task gets ``samples`` independent episodes. Single-turn and multi-step episodes are one
-sample. A multi-turn episode samples again, up to ``turns`` times, while the visible tests fail,
+sample. A multi-turn episode starts from the single-turn episode of the same number and samples
+again, up to ``turns`` turns in all, while the visible tests fail,
 each time with the feedback of ``next_turn_prompt`` (visible tests only; the hidden ones never
 leak); it records the program it ends with after each turn, so success can be read against the
 episode's length.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 from math import comb
 
 import pandas as pd
@@ -19,7 +21,7 @@ import torch
 
 from execrl.policy.sampling import Policy
 from execrl.rl.rollout import judge
-from execrl.sandbox import Sandbox
+from execrl.sandbox import Sandbox, Verdict
 from execrl.tasks.procedural import ProceduralTask, next_turn_prompt
 
 MODES = ("single_turn", "multi_turn", "multi_step")
@@ -55,40 +57,57 @@ def pass_at_k(n: int, c: int, k: int) -> float:
 def evaluate(
     policy: Policy, sandbox: Sandbox, tasks: Sequence[ProceduralTask], config: EvalConfig, seed: int
 ) -> pd.DataFrame:
-    """One row per (mode, task, episode, turn); see ``EPISODE_COLUMNS``."""
+    """One row per (mode, task, episode, turn); see ``EPISODE_COLUMNS``. A multi-turn episode's first
+    turn is the single-turn episode of the same number (same sample, same verdict), so the two modes
+    differ only in what the feedback turns add."""
     generator = torch.Generator().manual_seed(seed)
     single = [t for t in tasks if t.variant == "single"]
     multi_step = [t for t in tasks if t.variant == "multi_step"]
-    rows = _one_turn(policy, sandbox, single, "single_turn", config, generator)
-    rows += _one_turn(policy, sandbox, multi_step, "multi_step", config, generator)
-    rows += _multi_turn(policy, sandbox, single, config, generator)
+    first_turns = _first_turns(policy, sandbox, single, config, generator)
+    rows = [attempt.row("single_turn", 1) for attempt in first_turns]
+    rows += [attempt.row("multi_step", 1) for attempt in _first_turns(policy, sandbox, multi_step, config, generator)]
+    rows += _multi_turn(policy, sandbox, first_turns, config, generator)
     return pd.DataFrame(rows, columns=list(EPISODE_COLUMNS))
 
 
-def _one_turn(policy, sandbox, tasks, mode, config, generator) -> list[dict]:
-    episodes = [(task, e) for task in tasks for e in range(config.samples)]
-    texts, truncated = _sample(policy, [t.prompt for t, _ in episodes], config, generator)
-    verdicts = judge(sandbox, [t for t, _ in episodes], texts)
-    return [
-        _row(mode, task, e, 1, visible.passed, hidden.passed, cut)
-        for (task, e), visible, hidden, cut in zip(episodes, verdicts["visible"], verdicts["hidden"], truncated)
-    ]
+class Attempt(NamedTuple):
+    """One sampled program of an episode and its verdicts."""
+
+    task: ProceduralTask
+    episode: int
+    text: str
+    visible: Verdict
+    hidden: Verdict
+    truncated: bool
+
+    def row(self, mode: str, turn: int) -> dict:
+        return {"mode": mode, "task_id": self.task.task_id, "level": self.task.level, "episode": self.episode,
+                "turn": turn, "visible_pass": self.visible.passed, "hidden_pass": self.hidden.passed,
+                "truncated": bool(self.truncated)}
 
 
-def _multi_turn(policy, sandbox, tasks, config, generator) -> list[dict]:
+def _attempts(policy, sandbox, episodes: Sequence[tuple[ProceduralTask, int, str]], config, generator) -> list[Attempt]:
+    """Sample and judge one program per ``(task, episode, prompt)``."""
+    texts, truncated = _sample(policy, [prompt for _, _, prompt in episodes], config, generator)
+    verdicts = judge(sandbox, [task for task, _, _ in episodes], texts)
+    return [Attempt(task, e, text, visible, hidden, cut) for (task, e, _), text, visible, hidden, cut
+            in zip(episodes, texts, verdicts["visible"], verdicts["hidden"], truncated)]
+
+
+def _first_turns(policy, sandbox, tasks, config, generator) -> list[Attempt]:
+    return _attempts(policy, sandbox, [(task, e, task.prompt) for task in tasks for e in range(config.samples)], config, generator)
+
+
+def _multi_turn(policy, sandbox, first_turns: list[Attempt], config, generator) -> list[dict]:
     rows: list[dict] = []
-    open_episodes = [(task, e, task.prompt) for task in tasks for e in range(config.samples)]
+    attempts = first_turns
     for turn in range(1, config.turns + 1):
-        if not open_episodes:
+        rows += [attempt.row("multi_turn", turn) for attempt in attempts]
+        failed = [a for a in attempts if not a.visible.passed]
+        if turn == config.turns or not failed:
             break
-        texts, truncated = _sample(policy, [prompt for _, _, prompt in open_episodes], config, generator)
-        verdicts = judge(sandbox, [t for t, _, _ in open_episodes], texts)
-        still_open = []
-        for (task, e, _), text, visible, hidden, cut in zip(open_episodes, texts, verdicts["visible"], verdicts["hidden"], truncated):
-            rows.append(_row("multi_turn", task, e, turn, visible.passed, hidden.passed, cut))
-            if not visible.passed:
-                still_open.append((task, e, next_turn_prompt(task, text, visible, attempt=turn)))
-        open_episodes = still_open
+        retries = [(a.task, a.episode, next_turn_prompt(a.task, a.text, a.visible, attempt=turn)) for a in failed]
+        attempts = _attempts(policy, sandbox, retries, config, generator)
     return rows
 
 
@@ -101,11 +120,6 @@ def _sample(policy: Policy, prompts: Sequence[str], config: EvalConfig, generato
         texts += [policy.decode(ids) for ids in generation.completions]
         truncated += generation.truncated
     return texts, truncated
-
-
-def _row(mode, task, episode, turn, visible, hidden, truncated) -> dict:
-    return {"mode": mode, "task_id": task.task_id, "level": task.level, "episode": episode, "turn": turn,
-            "visible_pass": bool(visible), "hidden_pass": bool(hidden), "truncated": bool(truncated)}
 
 
 def summarize(episodes: pd.DataFrame, ks: Sequence[int] = (1, 4)) -> pd.DataFrame:

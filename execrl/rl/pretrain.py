@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import torch
 
-from execrl.policy.model import GPT, GPTConfig
-from execrl.policy.sampling import GPTPolicy, pack_batch
+from execrl.policy.model import GPT, GPTConfig, token_logprobs
+from execrl.policy.sampling import GPTPolicy, completion_scores
 from execrl.policy.tokenizer import Tokenizer
 from execrl.tasks.procedural import ProceduralTask
 
@@ -50,10 +50,12 @@ def examples(policy: GPTPolicy, tasks: Sequence[ProceduralTask]) -> list[tuple[l
 
 
 def supervised_loss(policy: GPTPolicy, batch: Sequence[tuple[list[int], list[int]]]) -> torch.Tensor:
-    packed = pack_batch([p for p, _ in batch], [c for _, c in batch], policy.pad_id, policy.device)
-    idx, targets, mask = packed.lm_inputs()
-    _, loss = policy.model(idx, targets, attention_mask=mask)
-    return loss
+    """Mean cross-entropy over the completion tokens of ``batch`` (prompts are context only)."""
+    (logp,), mask = completion_scores(
+        lambda sequences, attention: (token_logprobs(policy.model, sequences, attention),),
+        [p for p, _ in batch], [c for _, c in batch], policy.pad_id, policy.device,
+    )
+    return -logp[mask].mean()
 
 
 @torch.no_grad()

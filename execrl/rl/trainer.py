@@ -26,7 +26,7 @@ from typing import Any
 import torch
 
 from execrl.policy.model import load_checkpoint, save_checkpoint, token_logprobs
-from execrl.policy.sampling import GPTPolicy, pack_batch
+from execrl.policy.sampling import GPTPolicy, completion_scores
 from execrl.rl.losses import (
     LOSSES,
     SCALE_ADVANTAGES,
@@ -158,16 +158,19 @@ def _shaped_rewards(batch: Rollout, config: TrainConfig) -> torch.Tensor:
 
 
 def _update(policy, reference, optimizer, batch: Rollout, rewards, advantages, config: TrainConfig, step: int) -> dict[str, float]:
-    packed = pack_batch(batch.prompts, batch.completions, policy.pad_id, policy.device)
-    mask = packed.loss_mask
+    def scores(model_scores):
+        return completion_scores(model_scores, batch.prompts, batch.completions, policy.pad_id, policy.device)
+
     with torch.no_grad():
-        old_logp = policy.token_logprobs(packed.sequences, packed.attention_mask, config.temperature)
-        ref_logp = token_logprobs(reference, packed.sequences, packed.attention_mask, config.temperature)
+        (ref_logp,), _ = scores(lambda s, m: (token_logprobs(reference, s, m, config.temperature),))
     truncated = torch.tensor(batch.truncated)
     loss_fn, hyper = LOSSES[config.method], loss_hyperparameters(config)
     totals: dict[str, float] = {}
+    old_logp = None
     for _ in range(config.updates_per_step):
-        logp, entropy = policy.token_logprobs_and_entropy(packed.sequences, packed.attention_mask, config.temperature)
+        (logp, entropy), mask = scores(lambda s, m: policy.token_logprobs_and_entropy(s, m, config.temperature))
+        if old_logp is None:  # the policy that sampled the batch is the one before the first update
+            old_logp = logp.detach()
         inputs = LossInputs(logp, old_logp, advantages, mask, ref_logp=ref_logp, rewards=rewards, truncated=truncated,
                             entropies=entropy, step=step)
         output = loss_fn(inputs, **hyper)
