@@ -26,7 +26,8 @@ def main(snakemake) -> None:
         save_checkpoint(snakemake.output.checkpoint, policy.model.cpu(), extra={"history": history}, tokenizer=policy.tokenizer)
         table = pd.DataFrame(history)
         table.drop(columns=["seconds"]).to_parquet(snakemake.output.metrics, index=False)
-        write_json(snakemake.output.timings, {"seconds": history[-1]["seconds"], "steps": config.steps})
+        write_json(snakemake.output.timings, {"seconds": history[-1]["seconds"], "steps": config.steps,
+                                             "parameters": policy.model.num_parameters()})
 
 
 if __name__ == "__main__":

@@ -96,10 +96,34 @@ def tasks_section(inputs) -> dict:
     return {"benchmarks": benchmarks, "procedural": read_json(inputs.procedural), "procedural_source": inputs.procedural}
 
 
+def training_section(inputs, config: dict) -> dict:
+    """The warm start, each recipe's single-turn pass@1 gain over it across seeds, and training cost."""
+    warm = pd.read_parquet(inputs.pretrain_metrics).iloc[-1].to_dict()
+    gains = pd.read_parquet(inputs.gains)
+    single = gains[(gains["mode"] == "single_turn") & (gains["k"] == 1)]
+    rows = []
+    for (method, reward), group in single.groupby(["method", "reward"], sort=False):
+        by_tier = group.set_index("tier")
+        rows.append({"method": method, "reward": reward, "seeds": int(by_tier.loc["visible", "seeds"]),
+                     "visible": by_tier.loc["visible"].to_dict(), "hidden": by_tier.loc["hidden"].to_dict()})
+    warm_start_pass = {tier: float(frame["warm_start"].iloc[0]) for tier, frame in single.groupby("tier")}
+    return {
+        "parameters": read_json(inputs.pretrain_timings)["parameters"],
+        "test_tasks": int(single["tasks"].iloc[0]) if len(single) else 0,
+        "samples": config["evaluate"]["samples"],
+        "eval_tasks": config["pretrain"]["eval_tasks"],
+        "warm_start": warm, "warm_start_source": inputs.pretrain_metrics,
+        "gains": rows, "gains_source": inputs.gains,
+        "warm_start_pass": warm_start_pass,
+        "cost": read_json(inputs.train_benchmark), "cost_source": inputs.train_benchmark,
+    }
+
+
 def build_context(inputs, config: dict) -> dict:
     return {
         "title": config["report"]["title"],
         "tasks": tasks_section(inputs),
+        "training": training_section(inputs, config),
         "verdicts": verdict_section(read_json(inputs.verdicts), inputs.verdicts),
         "hostile": hostile_section(pd.read_parquet(inputs.hostile), read_json(inputs.hostile_summary), inputs.hostile),
         "capabilities": {"layers": read_json(inputs.capabilities), "source": inputs.capabilities},

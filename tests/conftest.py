@@ -18,12 +18,13 @@ class Files(SimpleNamespace):
         return list(vars(self).values())[index]
 
 
-def stand_in(*, input=None, output=None, params=None, log=("job.log",), threads=1) -> SimpleNamespace:
+def stand_in(*, input=None, output=None, params=None, wildcards=None, log=("job.log",), threads=1) -> SimpleNamespace:
     """The parts of Snakemake's ``snakemake`` object that the scripts read."""
     return SimpleNamespace(
         input=Files(**(input or {})),
         output=Files(**(output or {})),
         params=Files(**(params or {})),
+        wildcards=Files(**(wildcards or {})),
         log=[str(p) for p in log],
         threads=threads,
     )

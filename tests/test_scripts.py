@@ -94,11 +94,56 @@ def test_mutants_and_mutation_scores_scripts(tasks_file, outputs):
 def test_procedural_tasks_script(outputs):
     out = {"tasks": str(outputs / "procedural.jsonl"), "summary": str(outputs / "procedural_summary.json")}
     load_script("procedural_tasks").main(stand_in(
-        output=out, params={"seed": 0, "tasks_per_level": 3, "levels": [1, 2], "split_fractions": [0.7, 0.15, 0.15]},
+        output=out, params={"seed": 0, "tasks_per_level": 5, "levels": [1, 2], "split_fractions": [0.7, 0.15, 0.15]},
         threads=2, log=[outputs / "p.log"]))
     summary = json.loads(Path(out["summary"]).read_text())
-    assert summary["tasks"] == 12 and summary["by_variant"] == {"single": 6, "multi_step": 6}
-    assert summary["reference"]["passes_visible"] == summary["reference"]["passes_hidden"] == 12
+    assert summary["tasks"] == 20 and summary["by_variant"] == {"single": 10, "multi_step": 10}
+    assert summary["reference"]["passes_visible"] == summary["reference"]["passes_hidden"] == 20
+
+
+TINY_POLICY = {"n_layer": 1, "n_head": 2, "n_embd": 32, "block_size": 1024}
+
+
+def test_pretrain_train_evaluate_and_summary_scripts(outputs):
+    """The training stage chained on the procedural tasks above: warm start, one RL run, both
+    evaluated on the test split, then the summary of gains (what the report reads)."""
+    tasks = str(outputs / "procedural.jsonl")
+    warm = outputs / "train" / "pretrain"
+    warm.mkdir(parents=True)
+    pretrain = {"steps": 4, "batch_size": 4, "eval_every": 2, "eval_tasks": 2, "warmup_steps": 1}
+    load_script("pretrain").main(stand_in(
+        input={"tasks": tasks}, log=[outputs / "pretrain.log"],
+        output={"checkpoint": str(warm / "policy.pt"), "metrics": str(warm / "metrics.parquet"), "timings": str(warm / "timings.json")},
+        params={"seed": 0, "device": "cpu", "policy": TINY_POLICY, "pretrain": pretrain}))
+    assert list(pd.read_parquet(warm / "metrics.parquet")["step"]) == [2, 4]
+    assert json.loads((warm / "timings.json").read_text())["parameters"] > 0
+    run = outputs / "train" / "grpo_plus-outcome-s0"
+    run.mkdir()
+    hyper = {"steps": 2, "tasks_per_step": 2, "group_size": 2, "max_new_tokens": 16, "checkpoint_every": 1}
+    load_script("train").main(stand_in(
+        input={"tasks": tasks, "warm_start": str(warm / "policy.pt")},
+        output={"metrics": str(run / "metrics.parquet"), "timings": str(run / "timings.parquet"), "policy": str(run / "policy.pt")},
+        params={"train": hyper, "device": "cpu", "resume": str(run / "resume.pt"), "sandbox_workers": 1},
+        wildcards={"method": "grpo_plus", "reward": "outcome", "seed": "0"}, log=[outputs / "train.log", outputs / "train.progress"]))
+    assert list(pd.read_parquet(run / "metrics.parquet")["step"]) == [1, 2]
+    for folder in (warm, run):
+        load_script("evaluate").main(stand_in(
+            input={"tasks": tasks, "policy": str(folder / "policy.pt")}, log=[outputs / f"evaluate-{folder.name}.log"],
+            output={"episodes": str(folder / "eval_episodes.parquet"), "summary": str(folder / "eval_summary.parquet")},
+            params={"seed": 0, "device": "cpu", "sandbox_workers": 1, "evaluate": {"samples": 2, "max_new_tokens": 16, "turns": 2}}))
+    episodes = pd.read_parquet(run / "eval_episodes.parquet")
+    assert set(episodes["mode"]) == {"single_turn", "multi_step", "multi_turn"}
+    load_script("training_summary").main(stand_in(
+        input={"summaries": [str(warm / "eval_summary.parquet"), str(run / "eval_summary.parquet")]},
+        output={"passes": str(outputs / "train" / "passes.parquet"), "gains": str(outputs / "train" / "gains.parquet")},
+        log=[outputs / "summary.log"]))
+    gains = pd.read_parquet(outputs / "train" / "gains.parquet")
+    assert set(gains["method"]) == {"grpo_plus"} and (gains["seeds"] == 1).all()
+    passes = pd.read_parquet(outputs / "train" / "passes.parquet")
+    assert passes["gain"].equals(passes["pass_at_k"] - passes["warm_start"])
+    load_script("train_benchmark").main(stand_in(
+        input={"timings": [str(run / "timings.parquet")]}, output={"summary": str(outputs / "train" / "benchmark.json")},
+        params={"tasks_per_step": 2, "group_size": 2}, log=[outputs / "train_benchmark.log"]))
 
 
 def test_sandbox_verdicts_script(tasks_file, outputs):
@@ -161,6 +206,10 @@ def test_report_script_renders_the_numbers(outputs):
                 "mbppplus_summary": str(outputs / "humaneval_summary.json"),
                 "mbppplus_scores": str(outputs / "mutation_scores.json"),
                 "procedural": str(outputs / "procedural_summary.json"),
+                "pretrain_metrics": str(outputs / "train" / "pretrain" / "metrics.parquet"),
+                "pretrain_timings": str(outputs / "train" / "pretrain" / "timings.json"),
+                "gains": str(outputs / "train" / "gains.parquet"),
+                "train_benchmark": str(outputs / "train" / "benchmark.json"),
             },
             output={"html": str(html_path)},
             params={"config": config},
@@ -171,6 +220,9 @@ def test_report_script_renders_the_numbers(outputs):
     assert '<tr><td>canonical</td><td class="num">3</td><td class="num">3</td><td class="num">3</td></tr>' in html
     assert "always_equal_object" in html and "pid_namespace" in html
     assert "Test tiers: how many wrong programs each tier catches" in html
+    assert "Training: what RL with execution rewards adds to the warm start" in html
+    assert "<tr><td>grpo_plus</td><td>outcome</td><td class=\"num\">1</td>" in html
+    assert "<tr><td>grpo_plus-outcome-s0</td>" in html  # its training cost
     assert html.count("<svg") == 2 + 2  # two mutation-score figures (the same file stands in for MBPP+)
     stripped = html.replace('="http://www.w3.org/2000/svg"', "").replace('="http://www.w3.org/1999/xlink"', "")
     assert "http" not in stripped

@@ -19,4 +19,14 @@ def render_report(template_dir: str | Path, context: dict[str, Any], template: s
         keep_trailing_newline=True,
     )
     env.filters["percent"] = lambda value, digits=1: f"{value:.{digits}%}"
+    env.filters["gain"] = format_gain
     return env.get_template(template).render(**context)
+
+
+def format_gain(row: dict[str, float]) -> str:
+    """A gain in percentage points with its interval: ``+1.2 pp [-0.3, +2.7]`` (no interval for one seed)."""
+    text = f"{100 * row['gain']:+.1f} pp"
+    low, high = row["gain_low"], row["gain_high"]
+    if low == low and high == high:  # not NaN
+        text += f" [{100 * low:+.1f}, {100 * high:+.1f}]"
+    return text

@@ -60,14 +60,14 @@ def seed_interval(values: pd.Series, confidence: float = 0.95) -> tuple[float, f
 
 
 def gain_table(passes: pd.DataFrame) -> pd.DataFrame:
-    """Per (method, reward, mode, turns, tier, k): seeds, mean pass@k, the warm start's, the mean
+    """Per (method, reward, mode, turns, tier, k): test tasks, seeds, mean pass@k, the warm start's, the mean
     gain with its 95% interval across seeds, and how many seeds gained."""
     rows = []
     for key, group in passes.groupby(["method", "reward", *KEYS], sort=True):
         mean, low, high = seed_interval(group["gain"])
         rows.append({
             **dict(zip(["method", "reward", *KEYS], key)),
-            "seeds": len(group), "pass_at_k": group["pass_at_k"].mean(), "warm_start": group["warm_start"].iloc[0],
+            "tasks": int(group["tasks"].iloc[0]), "seeds": len(group), "pass_at_k": group["pass_at_k"].mean(), "warm_start": group["warm_start"].iloc[0],
             "gain": mean, "gain_low": low, "gain_high": high, "seeds_gained": int((group["gain"] > 0).sum()),
         })
     return pd.DataFrame(rows)

@@ -14,6 +14,10 @@ rule report:
         hostile_summary=rules.hostile_suite.output.summary,
         capabilities=rules.hostile_suite.output.capabilities,
         benchmark=rules.sandbox_benchmark.output.summary,
+        pretrain_metrics=rules.pretrain.output.metrics,
+        pretrain_timings=rules.pretrain.output.timings,
+        gains=rules.training_summary.output.gains,
+        train_benchmark=rules.train_benchmark.output.summary,
         index=f"{TEMPLATE_DIR}/index.html.j2",
         templates=sorted(str(p) for p in Path(TEMPLATE_DIR).glob("*") if p.is_file()),
     output:

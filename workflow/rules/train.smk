@@ -88,7 +88,25 @@ rule evaluate:
         "../../scripts/evaluate.py"
 
 
-TRAINED = [f"{RESULTS}/train/{m}-{r}-s{s}/eval_summary.parquet" for m, r, s in TRAIN_RUNS]
+rule training_summary:
+    """Each run's test pass@k beside the warm start's; the gain per method and reward across seeds."""
+    input:
+        summaries=[f"{RESULTS}/train/{run}/eval_summary.parquet" for run in ["pretrain", *(f"{m}-{r}-s{s}" for m, r, s in TRAIN_RUNS)]],
+    output:
+        passes=f"{RESULTS}/train/passes.parquet",
+        gains=f"{RESULTS}/train/gains.parquet",
+    params:
+        code=code("rl/summary.py"),
+    log:
+        f"{RESULTS}/logs/training_summary.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/training_summary.tsv"
+    threads: 1
+    resources:
+        mem_mb=1024,
+        runtime=5,
+    script:
+        "../../scripts/training_summary.py"
 
 
 rule train_benchmark:
