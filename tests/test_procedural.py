@@ -378,3 +378,10 @@ def test_next_turn_prompt_keeps_untrusted_text_in_comments(sandbox):
     head = text[: -len(task.prompt)]
     assert "Bad import os" in head and "one two three" in head
     assert all(line.startswith("#") for line in head.splitlines())
+
+
+def test_tasks_per_level_may_give_one_count_per_level():
+    tasks = generate_suite(seed=0, tasks_per_level=[2, 5], levels=[1, 2])
+    assert [sum(t.level == level for t in tasks) for level in (1, 2)] == [2, 5]
+    with pytest.raises(ValueError, match="one count, or one per level"):
+        generate_suite(seed=0, tasks_per_level=[2, 5, 1], levels=[1, 2])

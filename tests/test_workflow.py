@@ -45,12 +45,13 @@ def finished_run(tmp_path_factory) -> Path:
     return workdir
 
 
-RULES = ("humaneval_tasks", "mbpp_tasks", "mutants", "mutation_scores", "procedural_tasks", "sandbox_verdicts",
-         "hostile_suite", "sandbox_benchmark", "report")
+TRAINING_DOWNSTREAM = {"train", "evaluate", "training_summary", "train_benchmark", "report"}
 HUMANEVAL_DOWNSTREAM = {"humaneval_tasks", "mutants", "mutation_scores", "sandbox_verdicts", "hostile_suite",
                         "sandbox_benchmark", "report"}
 LOGS = ("humaneval_tasks", "mbpp_tasks", "mutants_humaneval", "mutants_mbppplus", "mutation_scores_humaneval",
-        "mutation_scores_mbppplus", "procedural_tasks", "sandbox_verdicts", "hostile_suite", "sandbox_benchmark", "report")
+        "mutation_scores_mbppplus", "procedural_tasks", "sandbox_verdicts", "hostile_suite", "sandbox_benchmark", "pretrain",
+        "train/grpo_plus-outcome-s0", "evaluate/pretrain", "evaluate/grpo_plus-outcome-s0", "training_summary", "train_benchmark",
+        "report")
 
 
 def test_task_outputs_of_a_full_run(finished_run):
@@ -88,6 +89,18 @@ def test_sandbox_outputs_of_a_full_run(finished_run):
         assert (finished_run / f"results/benchmarks/{name}.tsv").is_file()
 
 
+def test_training_outputs_of_a_full_run(finished_run):
+    train = finished_run / "results/train"
+    metrics = pd.read_parquet(train / "grpo_plus-outcome-s0/metrics.parquet")
+    assert list(metrics["step"]) == [1, 2, 3] and metrics["reward_mean"].between(0, 1).all()
+    assert not {"generation_s", "sandbox_s", "update_s"} & set(metrics.columns)  # timings live apart
+    gains = pd.read_parquet(train / "gains.parquet")
+    single = gains[(gains["mode"] == "single_turn") & (gains["k"] == 1)]
+    assert set(single["tier"]) == {"visible", "hidden"} and (single["seeds"] == 1).all()
+    benchmark = json.loads((train / "benchmark.json").read_text())["grpo_plus-outcome-s0"]
+    assert benchmark["steps"] == 3 and 0 < benchmark["sandbox_share"] < 1
+
+
 def test_report_shows_the_numbers(finished_run):
     html = (finished_run / "results/report/index.html").read_text()
     assert '<tr><td>canonical</td><td class="num">164</td><td class="num">164</td><td class="num">164</td></tr>' in html
@@ -96,6 +109,7 @@ def test_report_shows_the_numbers(finished_run):
     assert "<svg" in html and "<style>" in html
     assert "smoke config" in html  # the title set by config/smoke.yaml
     assert "<h3>HumanEval</h3>" in html and "<h3>MBPP+</h3>" in html and "HumanEval+ v0.1.10 loaded from" in html
+    assert 'id="training"' in html and "<tr><td>grpo_plus-outcome-s0</td>" in html
 
 
 def test_nothing_to_do_after_a_finished_run(finished_run):
@@ -133,7 +147,10 @@ def test_until_stops_at_the_named_rule(finished_run):
         ("report: {title: another title}", {"report"}),
         ("tasks: {mutants_per_task: 5}", {"mutants", "mutation_scores", "report"}),
         ("tasks: {mutant_tasks: 10}", {"mutants", "mutation_scores", "report"}),
-        ("tasks: {procedural: {tasks_per_level: 3}}", {"procedural_tasks", "report"}),
+        ("tasks: {procedural: {tasks_per_level: 3}}", {"procedural_tasks", "pretrain", *TRAINING_DOWNSTREAM}),
+        ("pretrain: {steps: 61}", {"pretrain", *TRAINING_DOWNSTREAM}),
+        ("train: {hyperparameters: {lr: 0.0001}}", TRAINING_DOWNSTREAM),
+        ("evaluate: {samples: 3}", {"evaluate", "training_summary", "report"}),
         ("tasks: {mbpp_max_problems: 3}", {"mbpp_tasks", "mutants", "mutation_scores", "report"}),
     ],
 )

@@ -359,13 +359,14 @@ def read_suite(path: str | Path) -> list[ProceduralTask]:
 
 def generate_suite(
     seed: int,
-    tasks_per_level: int,
+    tasks_per_level: int | Sequence[int],
     levels: Sequence[int] = (1, 2, 3, 4),
     split_fractions: Sequence[float] = (0.7, 0.15, 0.15),
     variants: Sequence[str] = ("single",),
     attempts_per_task: int = 200,
 ) -> list[ProceduralTask]:
-    """``tasks_per_level`` distinct compositions per level, each built in every variant (ordered by
+    """``tasks_per_level`` distinct compositions per level (one count for all levels, or one per
+    level, in the order of ``levels``), each built in every variant (ordered by
     level, composition, variant). Splits fall where the signature hash puts them, so the counts per
     split approximate ``split_fractions``. Raises ValueError when a level has too few compositions
     that admit typical visible inputs (e.g. hundreds of tasks at level 1)."""
@@ -373,11 +374,14 @@ def generate_suite(
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown or not variants:
         raise ValueError(f"variants must be a non-empty subset of {VARIANTS}, got {list(variants)}")
+    counts = [tasks_per_level] * len(levels) if isinstance(tasks_per_level, int) else list(tasks_per_level)
+    if len(counts) != len(levels):
+        raise ValueError(f"tasks_per_level has {len(counts)} counts for {len(levels)} levels; give one count, or one per level")
     tasks: list[ProceduralTask] = []
-    for level in levels:
+    for level, count in zip(levels, counts):
         if not isinstance(level, int) or level < 1:
             raise ValueError(f"levels must be positive integers, got {level!r}")
-        for composition in _sample_compositions(seed, level, tasks_per_level, attempts_per_task):
+        for composition in _sample_compositions(seed, level, count, attempts_per_task):
             steps, tiers = composition[0], composition[1:]
             split = split_of(signature_of(steps), split_fractions)
             tasks.extend(_assemble(steps, *tiers, split, variant) for variant in variants)
