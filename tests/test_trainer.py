@@ -114,3 +114,28 @@ def test_a_stale_resume_point_is_ignored(tasks, sandbox, tmp_path):
     assert fresh != first  # another starting point: trained afresh
     _, again = train(tiny_policy(), tasks, config, sandbox, tmp_path / "r.pt", fingerprint="warm-start-B")
     assert again == fresh  # same starting point: resumed (here, already complete)
+
+
+def test_training_draws_only_from_the_configured_levels(tasks, sandbox, tmp_path, monkeypatch):
+    import execrl.rl.trainer as trainer
+
+    drawn_levels, collect = [], trainer.collect
+
+    def recording(policy, box, chosen, *args):
+        drawn_levels.append({t.level for t in chosen})
+        return collect(policy, box, chosen, *args)
+
+    monkeypatch.setattr(trainer, "collect", recording)
+    train(tiny_policy(), tasks, small("grpo_plus", levels=(1,)), sandbox, tmp_path / "r.pt")
+    assert drawn_levels == [{1}, {1}]
+    too_many = sum(t.level == 1 for t in tasks) + 1
+    with pytest.raises(ValueError, match="fewer than tasks_per_step"):
+        train(tiny_policy(), tasks, small("grpo_plus", levels=(1,), tasks_per_step=too_many), sandbox, tmp_path / "s.pt")
+
+
+def test_evaluation_takes_the_first_tasks_of_each_level_and_variant(tasks):
+    from execrl.rl.evaluate import evaluated_tasks
+
+    chosen = evaluated_tasks(tasks, 1)
+    assert sorted((t.level, t.variant) for t in chosen) == [(1, "multi_step"), (1, "single"), (2, "multi_step"), (2, "single")]
+    assert chosen[0] == tasks[0] and evaluated_tasks(tasks, None) == list(tasks)

@@ -1,7 +1,9 @@
 """Evaluation on held-out tasks: single-turn, multi-turn refinement and multi-step, on the visible
 and the hidden tier, with pass@k from the unbiased estimator of Chen et al. (2021).
 
-Each task gets ``samples`` independent episodes. Single-turn and multi-step episodes are one
+``tasks_per_level`` limits the evaluation to the first N test tasks of each level and variant (a
+stratified subset: suite order is a seeded random order). Each task gets ``samples`` independent
+episodes. Single-turn and multi-step episodes are one
 sample. A multi-turn episode starts from the single-turn episode of the same number and samples
 again, up to ``turns`` turns in all, while the visible tests fail,
 each time with the feedback of ``next_turn_prompt`` (visible tests only; the hidden ones never
@@ -45,6 +47,21 @@ class EvalConfig:
     max_new_tokens: int = 160
     turns: int = 3  # longest multi-turn episode
     batch_size: int = 64
+    tasks_per_level: int | None = None  # test tasks per level and variant; None: all
+
+
+def evaluated_tasks(tasks: Sequence[ProceduralTask], tasks_per_level: int | None) -> list[ProceduralTask]:
+    """The first ``tasks_per_level`` tasks of each (level, variant), in the given order."""
+    if tasks_per_level is None:
+        return list(tasks)
+    taken: dict[tuple[int, str], int] = {}
+    chosen = []
+    for task in tasks:
+        key = (task.level, task.variant)
+        if taken.get(key, 0) < tasks_per_level:
+            taken[key] = taken.get(key, 0) + 1
+            chosen.append(task)
+    return chosen
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -61,6 +78,7 @@ def evaluate(
     turn is the single-turn episode of the same number (same sample, same verdict), so the two modes
     differ only in what the feedback turns add."""
     generator = torch.Generator().manual_seed(seed)
+    tasks = evaluated_tasks(tasks, config.tasks_per_level)
     single = [t for t in tasks if t.variant == "single"]
     multi_step = [t for t in tasks if t.variant == "multi_step"]
     first_turns = _first_turns(policy, sandbox, single, config, generator)

@@ -64,8 +64,10 @@ class TrainConfig:
     overlong_cache: int = 32  # dapo's soft overlong penalty ramps over the last this-many tokens
     dapo_max_draws: int = 4  # dapo's dynamic sampling: batches drawn at most to fill one step
     checkpoint_every: int = 10
+    levels: tuple[int, ...] = (1, 2, 3, 4)  # levels of the training split RL draws tasks from
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "levels", tuple(self.levels))
         if self.method not in LOSSES:
             raise ValueError(f"unknown method {self.method!r}; known: {sorted(LOSSES)}")
         if self.reward not in REWARD_KINDS:
@@ -92,6 +94,9 @@ def train(
     a resume point written under another fingerprint or config is stale and is ignored."""
     reference = copy.deepcopy(policy.model).eval().requires_grad_(False)  # the warm start: KL anchor
     optimizer = torch.optim.AdamW(policy.model.parameters(), lr=config.lr, weight_decay=0.0, betas=(0.9, 0.95))
+    tasks = [t for t in tasks if t.level in config.levels]
+    if len(tasks) < config.tasks_per_step:
+        raise ValueError(f"{len(tasks)} training tasks at levels {list(config.levels)}, fewer than tasks_per_step={config.tasks_per_step}")
     picker = random.Random(f"train:{config.method}:{config.reward}:{config.seed}")
     generator = torch.Generator().manual_seed(config.seed)
     metrics: list[dict[str, float]] = []
