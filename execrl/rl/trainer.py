@@ -51,14 +51,14 @@ class TrainConfig:
     method: str  # a key of execrl.rl.losses.LOSSES
     reward: str  # outcome | partial | process | strong
     seed: int = 0
-    steps: int = 30
+    steps: int = 40
     tasks_per_step: int = 8
     group_size: int = 8
     max_new_tokens: int = 160
     temperature: float = 1.0
     top_p: float = 1.0
-    lr: float = 5e-5
-    updates_per_step: int = 2
+    lr: float = 1e-4
+    updates_per_step: int = 1
     grad_clip: float = 1.0
     kl_beta: float = 0.04  # grpo's KL coefficient (the other recipes have no KL term)
     overlong_cache: int = 32  # dapo's soft overlong penalty ramps over the last this-many tokens
