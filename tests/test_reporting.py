@@ -23,3 +23,10 @@ def test_missing_template_variable_is_an_error(tmp_path):
     (tmp_path / "index.html.j2").write_text("{{ missing }}")
     with pytest.raises(jinja2.UndefinedError):
         render_report(tmp_path, {})
+
+
+def test_gains_are_shown_in_points_with_their_interval():
+    from execrl.reporting.html import format_gain
+
+    assert format_gain({"gain": 0.012, "gain_low": -0.003, "gain_high": 0.027}) == "+1.2 pp [-0.3, +2.7]"
+    assert format_gain({"gain": -0.05, "gain_low": float("nan"), "gain_high": float("nan")}) == "-5.0 pp"
