@@ -97,24 +97,28 @@ def tasks_section(inputs) -> dict:
 
 
 def training_section(inputs, config: dict) -> dict:
-    """The warm start, each recipe's single-turn pass@1 gain over it across seeds, and training cost."""
-    warm = pd.read_parquet(inputs.pretrain_metrics).iloc[-1].to_dict()
+    """The warm start, each recipe's single-turn pass@1 gain over it across seeds (overall and per
+    level), and training cost."""
     gains = pd.read_parquet(inputs.gains)
-    single = gains[(gains["mode"] == "single_turn") & (gains["k"] == 1)]
+    single = gains[(gains["mode"] == "single_turn") & (gains["k"] == 1) & (gains["turns"] == 1)]
+    overall = single[single["level"] == "all"]
     rows = []
-    for (method, reward), group in single.groupby(["method", "reward"], sort=False):
+    for (method, reward), group in overall.groupby(["method", "reward"], sort=False):
         by_tier = group.set_index("tier")
         rows.append({"method": method, "reward": reward, "seeds": int(by_tier.loc["visible", "seeds"]),
                      "visible": by_tier.loc["visible"].to_dict(), "hidden": by_tier.loc["hidden"].to_dict()})
-    warm_start_pass = {tier: float(frame["warm_start"].iloc[0]) for tier, frame in single.groupby("tier")}
+    by_level = single[(single["level"] != "all") & (single["tier"] == "visible")]
     return {
         "parameters": read_json(inputs.pretrain_timings)["parameters"],
-        "test_tasks": int(single["tasks"].iloc[0]) if len(single) else 0,
+        "test_tasks": int(overall["tasks"].iloc[0]) if len(overall) else 0,
         "samples": config["evaluate"]["samples"],
         "eval_tasks": config["pretrain"]["eval_tasks"],
-        "warm_start": warm, "warm_start_source": inputs.pretrain_metrics,
+        "rl_levels": config["train"]["hyperparameters"]["levels"],
+        "warm_start": pd.read_parquet(inputs.pretrain_metrics).iloc[-1].to_dict(),
+        "warm_start_source": inputs.pretrain_metrics,
         "gains": rows, "gains_source": inputs.gains,
-        "warm_start_pass": warm_start_pass,
+        "warm_start_pass": {tier: float(frame["warm_start"].iloc[0]) for tier, frame in overall.groupby("tier")},
+        "by_level": by_level.to_dict("records"),
         "cost": read_json(inputs.train_benchmark), "cost_source": inputs.train_benchmark,
     }
 

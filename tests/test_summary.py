@@ -12,8 +12,8 @@ from execrl.rl.summary import gain_table, parse_run, pass_table, run_name, seed_
 
 def summary(visible: float, hidden: float) -> pd.DataFrame:
     return pd.DataFrame([
-        {"mode": "single_turn", "turns": 1, "tier": "visible", "k": 1, "tasks": 10, "pass_at_k": visible},
-        {"mode": "single_turn", "turns": 1, "tier": "hidden", "k": 1, "tasks": 10, "pass_at_k": hidden},
+        {"mode": "single_turn", "turns": 1, "tier": "visible", "level": "all", "k": 1, "tasks": 10, "pass_at_k": visible},
+        {"mode": "single_turn", "turns": 1, "tier": "hidden", "level": "all", "k": 1, "tasks": 10, "pass_at_k": hidden},
     ])
 
 

@@ -139,3 +139,17 @@ def test_evaluation_takes_the_first_tasks_of_each_level_and_variant(tasks):
     chosen = evaluated_tasks(tasks, 1)
     assert sorted((t.level, t.variant) for t in chosen) == [(1, "multi_step"), (1, "single"), (2, "multi_step"), (2, "single")]
     assert chosen[0] == tasks[0] and evaluated_tasks(tasks, None) == list(tasks)
+
+
+def test_summary_averages_pass_at_k_over_tasks_overall_and_per_level():
+    episodes = pd.DataFrame([
+        {"mode": "single_turn", "task_id": task, "level": level, "episode": e, "turn": 1,
+         "visible_pass": passed, "hidden_pass": False, "truncated": False}
+        for task, level, passes in (("a", 1, [True, True]), ("b", 1, [True, False]), ("c", 2, [False, False]))
+        for e, passed in enumerate(passes)
+    ])
+    summary = summarize(episodes, ks=(1,)).set_index(["tier", "level"])["pass_at_k"]
+    assert summary[("visible", "1")] == pytest.approx(0.75)  # tasks a (1.0) and b (0.5)
+    assert summary[("visible", "2")] == 0.0
+    assert summary[("visible", "all")] == pytest.approx(0.5)  # (1.0 + 0.5 + 0.0) / 3 tasks
+    assert summary[("hidden", "all")] == 0.0

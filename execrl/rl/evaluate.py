@@ -141,17 +141,20 @@ def _sample(policy: Policy, prompts: Sequence[str], config: EvalConfig, generato
 
 
 def summarize(episodes: pd.DataFrame, ks: Sequence[int] = (1, 4)) -> pd.DataFrame:
-    """pass@k per (mode, turns allowed, tier), averaged over tasks. A multi-turn episode that
-    succeeded at turn t counts as solved for every budget >= t (its program stays the same)."""
+    """pass@k per (mode, turns allowed, tier, level), averaged over tasks; ``level`` is "all" or a
+    composition depth. A multi-turn episode that succeeded at turn t counts as solved for every
+    budget >= t (its program stays the same)."""
     rows = []
     for mode, frame in episodes.groupby("mode", sort=False):
-        budgets = sorted(frame["turn"].unique())
-        for budget in budgets:
+        for budget in sorted(frame["turn"].unique()):
             final = frame[frame["turn"] <= budget].sort_values("turn").groupby(["task_id", "episode"]).tail(1)
             for tier in ("visible", "hidden"):
-                per_task = final.groupby("task_id")[f"{tier}_pass"].agg(["size", "sum"])
-                for k in ks:
-                    values = [pass_at_k(int(n), int(c), k) for n, c in per_task.itertuples(index=False) if k <= n]
-                    rows.append({"mode": mode, "turns": int(budget), "tier": tier, "k": k, "tasks": len(values),
-                                 "pass_at_k": sum(values) / len(values) if values else float("nan")})
+                per_task = final.groupby("task_id").agg(level=("level", "first"), n=(f"{tier}_pass", "size"),
+                                                        c=(f"{tier}_pass", "sum"))
+                levels = [("all", per_task)] + [(str(level), group) for level, group in per_task.groupby("level")]
+                for level, tasks in levels:
+                    for k in ks:
+                        values = [pass_at_k(int(n), int(c), k) for n, c in zip(tasks["n"], tasks["c"]) if k <= n]
+                        rows.append({"mode": mode, "turns": int(budget), "tier": tier, "level": level, "k": k,
+                                     "tasks": len(values), "pass_at_k": sum(values) / len(values) if values else float("nan")})
     return pd.DataFrame(rows)

@@ -15,7 +15,7 @@ import pandas as pd
 from scipy import stats
 
 WARM_START = "pretrain"
-KEYS = ["mode", "turns", "tier", "k"]
+KEYS = ["mode", "turns", "tier", "level", "k"]
 
 
 def run_name(method: str, reward: str, seed: int) -> str:
@@ -32,7 +32,7 @@ def parse_run(name: str) -> tuple[str, str, int]:
 
 
 def pass_table(summaries: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """One row per (run, mode, turns, tier, k) from each run's ``eval_summary``, with the warm
+    """One row per (run, mode, turns, tier, level, k) from each run's ``eval_summary``, with the warm
     start's pass@k on the same key (``warm_start``) and the difference (``gain``)."""
     if WARM_START not in summaries:
         raise ValueError(f"the warm start's evaluation ({WARM_START!r}) is needed as the baseline")
@@ -60,7 +60,7 @@ def seed_interval(values: pd.Series, confidence: float = 0.95) -> tuple[float, f
 
 
 def gain_table(passes: pd.DataFrame) -> pd.DataFrame:
-    """Per (method, reward, mode, turns, tier, k): test tasks, seeds, mean pass@k, the warm start's, the mean
+    """Per (method, reward, mode, turns, tier, level, k): test tasks, seeds, mean pass@k, the warm start's, the mean
     gain with its 95% interval across seeds, and how many seeds gained."""
     rows = []
     for key, group in passes.groupby(["method", "reward", *KEYS], sort=True):
