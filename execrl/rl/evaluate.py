@@ -3,20 +3,19 @@ and the hidden tier, with pass@k from the unbiased estimator of Chen et al. (202
 
 ``tasks_per_level`` limits the evaluation to the first N test tasks of each level and variant (a
 stratified subset: suite order is a seeded random order). Each task gets ``samples`` independent
-episodes. Single-turn and multi-step episodes are one
-sample. A multi-turn episode starts from the single-turn episode of the same number and samples
-again, up to ``turns`` turns in all, while the visible tests fail,
-each time with the feedback of ``next_turn_prompt`` (visible tests only; the hidden ones never
-leak); it records the program it ends with after each turn, so success can be read against the
-episode's length.
+episodes. Single-turn and multi-step episodes are one sample. A multi-turn episode starts from the
+single-turn episode of the same number and samples again, up to ``turns`` turns in all, while the
+visible tests fail, each time with the feedback of ``next_turn_prompt`` (visible tests only; the
+hidden ones never leak); it records the program it ends with after each turn, so success can be
+read against the episode's length.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
 from math import comb
+from typing import NamedTuple
 
 import pandas as pd
 import torch
