@@ -51,7 +51,7 @@ class TrainConfig:
     method: str  # a key of execrl.rl.losses.LOSSES
     reward: str  # outcome | partial | process | strong
     seed: int = 0
-    steps: int = 40
+    steps: int = 80
     tasks_per_step: int = 8
     group_size: int = 8
     max_new_tokens: int = 160
