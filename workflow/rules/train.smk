@@ -23,6 +23,7 @@ rule pretrain:
         f"{RESULTS}/logs/pretrain.log",
     benchmark:
         f"{RESULTS}/benchmarks/pretrain.tsv"
+    priority: 10  # the head of the longest chain (warm start, RL runs, evaluations): start it first
     threads: 1
     resources:
         mem_mb=4096,
@@ -53,6 +54,7 @@ rule train:
         f"{RESULTS}/logs/train/{{method}}-{{reward}}-s{{seed}}.progress",
     benchmark:
         f"{RESULTS}/benchmarks/train/{{method}}-{{reward}}-s{{seed}}.tsv"
+    priority: 5
     threads: 1
     resources:
         mem_mb=4096,
