@@ -488,7 +488,9 @@ def _human_eval(task: BenchmarkTask, completion: str, work_dir: Path, timeout_s:
         return {"passed": False, "died": True, "stdout_clean": not stdout, "wall_s": wall, "limit_s": timeout_s,
                 "detail": f"harness died (exit {code})", "record_text": stdout.decode(errors="replace"), "leaked": 0}
     return {"passed": result["passed"], "died": False, "stdout_clean": not stdout, "wall_s": result["wall_s"],
-            "limit_s": timeout_s, "detail": result["result"][:200],
+            # only the status word ("passed", "failed", "timed out"): the message after it is whatever the
+            # program raised, e.g. the machine's environment, which a shareable report must not carry
+            "limit_s": timeout_s, "detail": result["result"].split(":", 1)[0],
             "record_text": result["result"] + stdout.decode(errors="replace"), "leaked": result["leaked"]}
 
 

