@@ -55,3 +55,5 @@ def test_one_seed_has_no_interval_and_a_missing_baseline_is_named():
     assert mean == 0.1 and math.isnan(low) and math.isnan(high)
     with pytest.raises(ValueError, match="warm start"):
         pass_table({"grpo_plus-outcome-s0": summary(0.3, 0.1)})
+    with pytest.raises(ValueError, match="no trained run"):
+        pass_table({"pretrain": summary(0.3, 0.1)})

@@ -121,9 +121,7 @@ def completion_scores(
         packed = pack_batch([prompts[i] for i in rows], [completions[i] for i in rows], pad_id, device)
         aligned = (t[:, packed.prompt_width - 1 :] for t in score(packed.sequences, packed.attention_mask))
         chunks.append(tuple(torch.nn.functional.pad(t, (0, longest - t.shape[1])) for t in aligned))
-    restore = torch.empty(len(order), dtype=torch.long)
-    restore[torch.tensor(order)] = torch.arange(len(order))
-    restore = restore.to(device)
+    restore = torch.argsort(torch.tensor(order, device=device))  # sorted position of each original row
     scores = tuple(torch.cat(parts).index_select(0, restore) for parts in zip(*chunks))
     lengths = torch.tensor([len(c) for c in completions], device=device)
     return scores, torch.arange(longest, device=device)[None, :] < lengths[:, None]

@@ -12,6 +12,7 @@ read against the episode's length.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from math import comb
@@ -53,12 +54,11 @@ def evaluated_tasks(tasks: Sequence[ProceduralTask], tasks_per_level: int | None
     """The first ``tasks_per_level`` tasks of each (level, variant), in the given order."""
     if tasks_per_level is None:
         return list(tasks)
-    taken: dict[tuple[int, str], int] = {}
+    taken: Counter[tuple[int, str]] = Counter()
     chosen = []
     for task in tasks:
-        key = (task.level, task.variant)
-        if taken.get(key, 0) < tasks_per_level:
-            taken[key] = taken.get(key, 0) + 1
+        taken[task.level, task.variant] += 1
+        if taken[task.level, task.variant] <= tasks_per_level:
             chosen.append(task)
     return chosen
 

@@ -18,8 +18,9 @@ WARM_START = "pretrain"
 KEYS = ["mode", "turns", "tier", "level", "k"]
 
 
-def run_name(method: str, reward: str, seed: int) -> str:
-    """The directory name of a run under results/train/ (the ``train`` rule's wildcards)."""
+def run_name(method: str, reward: str, seed: int | str) -> str:
+    """The directory name of a run under results/train/ (with "{method}"... as arguments: the
+    ``train`` rule's wildcard pattern)."""
     return f"{method}-{reward}-s{seed}"
 
 
@@ -36,15 +37,15 @@ def pass_table(summaries: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     start's pass@k on the same key (``warm_start``) and the difference (``gain``)."""
     if WARM_START not in summaries:
         raise ValueError(f"the warm start's evaluation ({WARM_START!r}) is needed as the baseline")
+    runs = [name for name in summaries if name != WARM_START]
+    if not runs:
+        raise ValueError("no trained run to compare with the warm start")
     baseline = summaries[WARM_START].set_index(KEYS)["pass_at_k"].rename("warm_start")
     frames = []
-    for name, summary in summaries.items():
-        if name == WARM_START:
-            continue
+    for name in runs:
         method, reward, seed = parse_run(name)
-        frame = summary.join(baseline, on=KEYS)
-        frames.append(frame.assign(run=name, method=method, reward=reward, seed=seed))
-    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*KEYS, "pass_at_k", "warm_start"])
+        frames.append(summaries[name].join(baseline, on=KEYS).assign(run=name, method=method, reward=reward, seed=seed))
+    table = pd.concat(frames, ignore_index=True)
     table["gain"] = table["pass_at_k"] - table["warm_start"]
     columns = ["run", "method", "reward", "seed", *KEYS, "tasks", "pass_at_k", "warm_start", "gain"]
     return table[columns].sort_values(["method", "reward", "seed", *KEYS], kind="stable").reset_index(drop=True)

@@ -39,10 +39,3 @@ def optional_dataset(key):
     names it when it is skipped."""
     path = config["tasks"][key]
     return {"path": path, "present": bool(optional_file(path))}
-
-
-def evaluated_policy(wildcards):
-    """The checkpoint to evaluate (the warm start, or a trained run's final policy)."""
-    if wildcards.run == "pretrain":
-        return f"{RESULTS}/train/pretrain/policy.pt"
-    return f"{RESULTS}/train/{wildcards.run}/policy.pt"

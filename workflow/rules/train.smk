@@ -1,7 +1,10 @@
 # Stage 3: the policy: supervised warm start, GRPO-family runs (method x reward x seed), evaluation.
 
-TRAIN_RUNS = [(run["method"], run["reward"], seed) for run in config["train"]["runs"] for seed in config["train"]["seeds"]]
-RUN_DIR = f"{RESULTS}/train/{{method}}-{{reward}}-s{{seed}}"
+from execrl.rl.summary import WARM_START, run_name
+
+# The run directories under results/train/: one per (method, reward, seed) of the config.
+TRAIN_RUNS = [run_name(run["method"], run["reward"], seed) for run in config["train"]["runs"] for seed in config["train"]["seeds"]]
+RUN_DIR = f"{RESULTS}/train/{run_name('{method}', '{reward}', '{seed}')}"
 POLICY_CODE = ("policy", "tasks/procedural.py", "io.py", "logs.py")
 
 
@@ -10,9 +13,9 @@ rule pretrain:
     input:
         tasks=rules.procedural_tasks.output.tasks,
     output:
-        checkpoint=f"{RESULTS}/train/pretrain/policy.pt",
-        metrics=f"{RESULTS}/train/pretrain/metrics.parquet",
-        timings=f"{RESULTS}/train/pretrain/timings.json",
+        checkpoint=f"{RESULTS}/train/{WARM_START}/policy.pt",
+        metrics=f"{RESULTS}/train/{WARM_START}/metrics.parquet",
+        timings=f"{RESULTS}/train/{WARM_START}/timings.json",
     params:
         seed=config["seed"],
         device=config["policy"]["device"],
@@ -68,7 +71,7 @@ rule evaluate:
     """A policy (the warm start, or a trained run) on the test split."""
     input:
         tasks=rules.procedural_tasks.output.tasks,
-        policy=evaluated_policy,
+        policy=f"{RESULTS}/train/{{run}}/policy.pt",  # the warm start's, or a trained run's final policy
     output:
         episodes=f"{RESULTS}/train/{{run}}/eval_episodes.parquet",
         summary=f"{RESULTS}/train/{{run}}/eval_summary.parquet",
@@ -93,7 +96,7 @@ rule evaluate:
 rule training_summary:
     """Each run's test pass@k beside the warm start's; the gain per method and reward across seeds."""
     input:
-        summaries=[f"{RESULTS}/train/{run}/eval_summary.parquet" for run in ["pretrain", *(f"{m}-{r}-s{s}" for m, r, s in TRAIN_RUNS)]],
+        summaries=[f"{RESULTS}/train/{run}/eval_summary.parquet" for run in [WARM_START, *TRAIN_RUNS]],
     output:
         passes=f"{RESULTS}/train/passes.parquet",
         gains=f"{RESULTS}/train/gains.parquet",
@@ -114,7 +117,7 @@ rule training_summary:
 rule train_benchmark:
     """Rollouts per second and the share of step time in generation, sandbox and update, per run."""
     input:
-        timings=[f"{RESULTS}/train/{m}-{r}-s{s}/timings.parquet" for m, r, s in TRAIN_RUNS],
+        timings=[f"{RESULTS}/train/{run}/timings.parquet" for run in TRAIN_RUNS],
     output:
         summary=f"{RESULTS}/train/benchmark.json",
     params:
