@@ -90,6 +90,9 @@ def test_evaluation_covers_every_mode_and_counts_turns(tasks, sandbox):
     columns = ["task_id", "episode", "visible_pass", "hidden_pass", "truncated"]
     single = episodes[episodes["mode"] == "single_turn"]
     assert single[columns].values.tolist() == multi[multi["turn"] == 1][columns].values.tolist()  # turn 1 is reused
+    passing = episodes[episodes["visible_pass"]]
+    assert passing["loaded"].all() and (passing["visible_fraction"] == 1.0).all()
+    assert (episodes["parsed"] | ~episodes["loaded"]).all()  # a module that loaded was parsed
     summary = summarize(episodes, ks=(1, 2))
     assert set(summary["tier"]) == {"visible", "hidden"} and summary["pass_at_k"].between(0, 1).all()
 

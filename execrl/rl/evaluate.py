@@ -36,6 +36,10 @@ EPISODE_COLUMNS = {
     "visible_pass": "bool: the program after this turn passes the visible tests",
     "hidden_pass": "bool: ... and the hidden tests (correctness)",
     "truncated": "bool: the last completion hit the token budget",
+    "parsed": "bool: the program compiled",
+    "loaded": "bool: the module ran and the entry point is callable",
+    "visible_fraction": "float: fraction of the visible tests passed (the partial reward)",
+    "strong_pass": "bool: the program passes the strong tier (the strong reward)",
 }
 
 
@@ -95,20 +99,22 @@ class Attempt(NamedTuple):
     text: str
     visible: Verdict
     hidden: Verdict
+    strong: Verdict
     truncated: bool
 
     def row(self, mode: str, turn: int) -> dict:
         return {"mode": mode, "task_id": self.task.task_id, "level": self.task.level, "episode": self.episode,
                 "turn": turn, "visible_pass": self.visible.passed, "hidden_pass": self.hidden.passed,
-                "truncated": bool(self.truncated)}
+                "truncated": bool(self.truncated), "parsed": self.visible.parsed, "loaded": self.visible.loaded,
+                "visible_fraction": self.visible.pass_fraction, "strong_pass": self.strong.passed}
 
 
 def _attempts(policy, sandbox, episodes: Sequence[tuple[ProceduralTask, int, str]], config, generator) -> list[Attempt]:
     """Sample and judge one program per ``(task, episode, prompt)``."""
     texts, truncated = _sample(policy, [prompt for _, _, prompt in episodes], config, generator)
     verdicts = judge(sandbox, [task for task, _, _ in episodes], texts)
-    return [Attempt(task, e, text, visible, hidden, cut) for (task, e, _), text, visible, hidden, cut
-            in zip(episodes, texts, verdicts["visible"], verdicts["hidden"], truncated)]
+    return [Attempt(task, e, text, visible, hidden, strong, cut) for (task, e, _), text, visible, hidden, strong, cut
+            in zip(episodes, texts, verdicts["visible"], verdicts["hidden"], verdicts["strong"], truncated)]
 
 
 def _first_turns(policy, sandbox, tasks, config, generator) -> list[Attempt]:
