@@ -5,11 +5,15 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from execrl.analysis.figures import SIGNAL_LABELS
+from execrl.analysis.progression import AXES
+from execrl.analysis.stats import RESAMPLES
 from execrl.io import read_json
 from execrl.logs import log_to
 from execrl.provenance import config_hash, machine, package_versions
 from execrl.reporting.figures import bar_chart
 from execrl.reporting.html import render_report
+from execrl.rl.summary import seed_interval
 
 
 def verdict_section(summary: dict, source: str) -> dict:
@@ -123,11 +127,82 @@ def training_section(inputs, config: dict) -> dict:
     }
 
 
+def svg_figure(path: str, alt: str, caption: str) -> dict:
+    return {"svg": Path(path).read_text(encoding="utf-8"), "alt": alt, "caption": caption}
+
+
+def estimate(row: pd.Series, key: str) -> dict:
+    return {"value": row[key], "low": row["low"], "high": row["high"]}
+
+
+def signals_section(inputs) -> dict:
+    quality = pd.read_parquet(inputs.signal_quality)
+    rows = []
+    for (population, signal), group in quality.groupby(["population", "signal"], sort=False):
+        by_metric = {r["metric"]: estimate(r, "value") for _, r in group.iterrows()}
+        rows.append({"population": population, "signal": SIGNAL_LABELS[signal], "programs": int(group["programs"].iloc[0]),
+                     "correct": int(group["correct"].iloc[0]), **{m: by_metric.get(m) for m in ("precision", "recall", "false_positive_rate", "auc")}})
+    auc = quality[quality["metric"] == "auc"]
+    alt = "Dot plot of AUC per signal and population: " + "; ".join(
+        f"{r.population} {SIGNAL_LABELS[r.signal]} {r.value:.2f}" for r in auc.itertuples())
+    caption = ("AUC of each signal as a predictor of correctness, per population, with 95% task-cluster bootstrap "
+               "intervals; the dashed line is chance.")
+    return {"rows": rows, "source": inputs.signal_quality, "resamples": RESAMPLES,
+            "figure": svg_figure(inputs.signal_figure, alt, caption), "figure_source": inputs.signal_figure}
+
+
+def progression_section(inputs) -> dict:
+    table = pd.read_parquet(inputs.progression)
+    hidden = table[table["tier"] == "hidden"]
+    alt = "Line charts of hidden-tier success against episode length: " + "; ".join(
+        f"{r.policy} {r.mode} length {r.length} {r.success:.1%}" for r in hidden.itertuples())
+    caption = ("Hidden-tier success against composition depth (single-turn), helper functions (multi-step) and turns "
+               "allowed (multi-turn), per policy, with 95% task-cluster bootstrap bands.")
+    fits = pd.read_parquet(inputs.decay_fits)
+    fits = fits[fits["tier"] == "hidden"].assign(axis=lambda f: f["mode"].map(AXES))
+    return {"figure": svg_figure(inputs.progression_figure, alt, caption), "figure_source": inputs.progression_figure,
+            "fits": fits.to_dict("records"), "fits_source": inputs.decay_fits,
+            "turns": pd.read_parquet(inputs.turns).to_dict("records"), "turns_source": inputs.turns}
+
+
+def paradox_section(inputs) -> dict:
+    table = pd.read_parquet(inputs.overestimation)
+    alt = "Dot plot of overestimation per population: " + "; ".join(
+        f"{r.population} {r.weak_tier} vs {r.strong_tier} {r.overestimation:+.1%}" for r in table.itertuples())
+    caption = "Weak-tier minus strong-tier pass rate on the same programs, with 95% task-cluster bootstrap intervals."
+    hacking = pd.read_parquet(inputs.hacking)
+    hacking_alt = "Line chart of the reward-hacking rate over training steps: " + "; ".join(
+        f"{method}/{reward} from {g['hacking_rate'].iloc[0]:.1%} to {g['hacking_rate'].iloc[-1]:.1%}"
+        for (method, reward), g in hacking.groupby(["method", "reward"]))
+    hacking_caption = ("Share of each training batch's samples that pass the visible tests and fail the hidden ones, "
+                       "per step, mean across seeds with the 95% t-interval band.")
+    control = pd.read_parquet(inputs.control)
+    rows = []
+    for (method, reward), group in control.groupby(["method", "reward"], sort=True):
+        row = {"method": method, "reward": reward, "seeds": len(group)}
+        for column in ("visible_pass", "hidden_pass", "overestimation", "hacking_rate", "train_hacking_rate"):
+            mean, low, high = seed_interval(group[column])
+            row[column] = {"value": mean, "low": low, "high": high}
+        rows.append(row)
+    return {"rows": table.to_dict("records"), "source": inputs.overestimation,
+            "figure": svg_figure(inputs.paradox_figure, alt, caption), "figure_source": inputs.paradox_figure,
+            "hacking_figure": svg_figure(inputs.hacking_figure, hacking_alt, hacking_caption),
+            "hacking_figure_source": inputs.hacking_figure, "control": rows, "control_source": inputs.control}
+
+
+def claims_section(inputs) -> dict:
+    return {"rows": pd.read_parquet(inputs.claims).to_dict("records"), "source": inputs.claims}
+
+
 def build_context(inputs, config: dict) -> dict:
     return {
         "title": config["report"]["title"],
         "tasks": tasks_section(inputs),
         "training": training_section(inputs, config),
+        "signals": signals_section(inputs),
+        "progression": progression_section(inputs),
+        "paradox": paradox_section(inputs),
+        "claims": claims_section(inputs),
         "verdicts": verdict_section(read_json(inputs.verdicts), inputs.verdicts),
         "hostile": hostile_section(pd.read_parquet(inputs.hostile), read_json(inputs.hostile_summary), inputs.hostile),
         "capabilities": {"layers": read_json(inputs.capabilities), "source": inputs.capabilities},

@@ -2,6 +2,8 @@
 answers can be counted by hand."""
 
 import math
+import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -165,3 +167,23 @@ def test_claims_table_fills_measured_rows_from_the_tables(verdicts):
     literature = table[table["status"] == "literature"]
     assert literature["measured"].isna().all() and (literature["source"] != "").all()
     assert np.isfinite(table[table["status"] == "measured"]["measured"]).sum() >= 10
+
+
+def seed_text():
+    path = Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_926063794b4f5e98.txt"
+    if not path.is_file():
+        if os.environ.get("EXECRL_REQUIRE_DATA") == "1":
+            pytest.fail(f"the seed text is missing: {path}")
+        pytest.skip("the seed text (../shared/seed) is not beside this checkout")
+    return path.read_text(encoding="utf-8")
+
+
+def test_the_claims_cover_every_number_of_the_seed_text():
+    text = seed_text()
+    assert {0.606, 0.9, 0.85, 3e-4, 50.0} <= claims.seed_numbers(text)  # the extraction reads code and analysis
+    assert claims.uncovered_numbers(text) == set()
+
+
+def test_an_unquoted_number_is_reported_as_uncovered():
+    text = "```python\nreliability = 0.77\n```\n## Critical Analysis\nabout 12% succeed\n## Survey Method Analysis\n"
+    assert claims.uncovered_numbers(text) == {0.77, 12.0}

@@ -89,5 +89,6 @@ def test_decay_fit_recovers_parameters_from_binomial_samples_and_sees_growth():
     assert growing.rate < 0 < growing.start
 
 
-def test_decay_fit_needs_two_lengths():
+def test_decay_fit_needs_two_lengths_and_some_success():
     assert np.isnan(fit_decay([2, 2], [0.3, 0.4]).rate)
+    assert np.isnan(fit_decay([1, 2, 3], [0.0, 0.0, 0.0]).rate)

@@ -77,7 +77,7 @@ def test_mutants_and_mutation_scores_scripts(tasks_file, outputs):
     records = [json.loads(line) for line in mutants.read_text().splitlines()]
     assert {r["task_id"] for r in records} == {"HumanEval/0", "HumanEval/2", "HumanEval/53"}
     assert all(sum(r["task_id"] == t for r in records) <= 6 for t in ("HumanEval/0", "HumanEval/2", "HumanEval/53"))
-    out = {"verdicts": str(outputs / "mutant_verdicts.parquet"), "scores": str(outputs / "mutation_scores.json")}
+    out = {"verdicts": str(outputs / "humaneval_mutant_verdicts.parquet"), "scores": str(outputs / "mutation_scores.json")}
     load_script("mutation_scores").main(stand_in(input={"tasks": str(tasks_file), "limits": str(limits_of(tasks_file)), "mutants": str(mutants)}, output=out,
                                                  threads=2, log=[outputs / "ms.log"]))
     table = pd.read_parquet(out["verdicts"])
@@ -146,6 +146,54 @@ def test_pretrain_train_evaluate_and_summary_scripts(outputs):
         params={"tasks_per_step": 2, "group_size": 2}, log=[outputs / "train_benchmark.log"]))
 
 
+ANALYSIS_OUTPUTS = {
+    "signal_quality": {"samples": "signal_samples.parquet", "quality": "signal_quality.parquet", "figure": "signal_quality.svg"},
+    "complexity_progression": {"progression": "progression.parquet", "fits": "decay_fits.parquet", "turns": "turns.parquet",
+                               "figure": "progression.svg"},
+    "verification_paradox": {"overestimation": "overestimation.parquet", "hacking": "hacking.parquet",
+                             "control": "reward_control.parquet", "figure": "paradox.svg", "hacking_figure": "hacking.svg"},
+}
+
+
+def analysis_path(outputs, rule, name):
+    return str(outputs / "analysis" / ANALYSIS_OUTPUTS[rule][name])
+
+
+def test_analysis_scripts(outputs):
+    """The analyses on the mutant verdicts and the training stage's files written above."""
+    (outputs / "analysis").mkdir()
+    episodes = [str(outputs / "train" / run / "eval_episodes.parquet") for run in ("pretrain", "grpo_plus-outcome-s0")]
+    metrics = [str(outputs / "train" / "grpo_plus-outcome-s0" / "metrics.parquet")]
+    verdicts = [str(outputs / "humaneval_mutant_verdicts.parquet")]
+    for rule, inputs in (("signal_quality", {"verdicts": verdicts, "episodes": episodes}),
+                         ("complexity_progression", {"episodes": episodes}),
+                         ("verification_paradox", {"verdicts": verdicts, "episodes": episodes, "metrics": metrics})):
+        output = {name: analysis_path(outputs, rule, name) for name in ANALYSIS_OUTPUTS[rule]}
+        load_script(rule).main(stand_in(input=inputs, output=output, params={"seed": 0}, log=[outputs / f"{rule}.log"]))
+    quality = pd.read_parquet(analysis_path(outputs, "signal_quality", "quality"))
+    assert set(quality["population"]) >= {"HumanEval mutants", "policy samples, single-turn"}
+    assert quality["value"].dropna().between(0, 1).all() and quality["value"].notna().any()
+    progression = pd.read_parquet(analysis_path(outputs, "complexity_progression", "progression"))
+    assert set(progression["policy"]) == {"warm start", "grpo_plus/outcome"}
+    overestimation = pd.read_parquet(analysis_path(outputs, "verification_paradox", "overestimation"))
+    mutants = overestimation[overestimation["population"] == "HumanEval mutants"].set_index("weak_tier")
+    assert mutants.loc["visible", "strong_tier"] == "base" and mutants.loc["visible", "overestimation"] >= 0
+    assert Path(analysis_path(outputs, "verification_paradox", "hacking_figure")).read_text().startswith("<svg")
+    claims_inputs = {"signal_quality": analysis_path(outputs, "signal_quality", "quality"),
+                     "progression": analysis_path(outputs, "complexity_progression", "progression"),
+                     "decay_fits": analysis_path(outputs, "complexity_progression", "fits"),
+                     "turns": analysis_path(outputs, "complexity_progression", "turns"),
+                     "overestimation": analysis_path(outputs, "verification_paradox", "overestimation"),
+                     "control": analysis_path(outputs, "verification_paradox", "control"),
+                     "gains": str(outputs / "train" / "gains.parquet"), "metrics": metrics}
+    load_script("claims").main(stand_in(input=claims_inputs, output={"claims": str(outputs / "analysis" / "claims.parquet")},
+                                        params={"train": {"hyperparameters": {"lr": 1e-4, "group_size": 2}}},
+                                        log=[outputs / "claims.log"]))
+    claims = pd.read_parquet(outputs / "analysis" / "claims.parquet")
+    assert claims.set_index("claim").loc["grpo_plus.group_size", "measured"] == 2
+    assert claims[claims["status"] == "measured"]["measured"].notna().sum() >= 10
+
+
 def test_sandbox_verdicts_script(tasks_file, outputs):
     out = {"verdicts": str(outputs / "verdicts.parquet"), "summary": str(outputs / "verdicts_summary.json")}
     load_script("sandbox_verdicts").main(
@@ -211,6 +259,18 @@ def test_report_script_renders_the_numbers(outputs):
                 "pretrain_timings": str(outputs / "train" / "pretrain" / "timings.json"),
                 "gains": str(outputs / "train" / "gains.parquet"),
                 "train_benchmark": str(outputs / "train" / "benchmark.json"),
+                "signal_quality": analysis_path(outputs, "signal_quality", "quality"),
+                "signal_figure": analysis_path(outputs, "signal_quality", "figure"),
+                "progression": analysis_path(outputs, "complexity_progression", "progression"),
+                "decay_fits": analysis_path(outputs, "complexity_progression", "fits"),
+                "turns": analysis_path(outputs, "complexity_progression", "turns"),
+                "progression_figure": analysis_path(outputs, "complexity_progression", "figure"),
+                "overestimation": analysis_path(outputs, "verification_paradox", "overestimation"),
+                "hacking": analysis_path(outputs, "verification_paradox", "hacking"),
+                "control": analysis_path(outputs, "verification_paradox", "control"),
+                "paradox_figure": analysis_path(outputs, "verification_paradox", "figure"),
+                "hacking_figure": analysis_path(outputs, "verification_paradox", "hacking_figure"),
+                "claims": str(outputs / "analysis" / "claims.parquet"),
             },
             output={"html": str(html_path)},
             params={"config": config},
@@ -224,7 +284,9 @@ def test_report_script_renders_the_numbers(outputs):
     assert "Training: what RL with execution rewards adds to the warm start" in html
     assert "<tr><td>grpo_plus</td><td>outcome</td><td class=\"num\">1</td>" in html
     assert "<tr><td>grpo_plus-outcome-s0</td>" in html  # its training cost
-    assert html.count("<svg") == 2 + 2  # two mutation-score figures (the same file stands in for MBPP+)
+    assert html.count("<svg") == 2 + 2 + 4  # two mutation-score figures (the same file stands in for MBPP+), four analyses
+    assert "Claims against measurements" in html and "unit tests are the most reliable signal" in html
+    assert "Verification paradox: passing weak tests, failing strong ones" in html
     stripped = html.replace('="http://www.w3.org/2000/svg"', "").replace('="http://www.w3.org/1999/xlink"', "")
     assert "http" not in stripped
 

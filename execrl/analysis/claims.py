@@ -11,11 +11,13 @@ figure, shown as a labelled reference with its source, never as a measurement), 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
 
+from execrl.analysis.tables import BENCHMARK_POPULATIONS
 from execrl.rl.summary import seed_interval
 
 STATUSES = ("measured", "analogue", "setting", "literature", "not measurable")
@@ -31,7 +33,6 @@ CLAIM_COLUMNS = {
     "source": "string: the result file the value comes from, or the literature source",
     "note": "string: how the number is measured here, or why it cannot be",
 }
-MUTANT_POPULATIONS = ("HumanEval mutants", "MBPP+ mutants")
 SINGLE, MULTI_TURN, MULTI_STEP = "policy samples, single-turn", "policy samples, multi-turn", "policy samples, multi-step"
 UNDEFINED = "the seed text defines no procedure or scale for it, so no measurement can correspond to it"
 NO_DOMAIN = "this project has no {} environment; only code is measured here"
@@ -158,6 +159,29 @@ CLAIMS: tuple[Claim, ...] = (
           "a count of the survey's references (arXiv 2509.02547), not a property of execution feedback"),
 )
 
+# Numbers of the seed text's code that assert nothing: loop bounds, identities, print formats and
+# the demo's test inputs (fibonacci(0) == 0, divide_numbers(10, 2) == 5.0, ...).
+NOT_CLAIMS = {0.0: "zero initialisers and demo inputs", 1.0: "identities, demo inputs, reshape sizes",
+              2.0: "demo inputs", 3.0: "print formats ('.3f')"}
+NUMBER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?(?:e-?\d+)?)(?![\w])")
+
+
+def seed_numbers(seed_text: str) -> set[float]:
+    """The numeric literals of the seed text's code block and of its "Critical Analysis" section."""
+    start = seed_text.index("```python")
+    code = seed_text[start : seed_text.index("```", start + 9)]
+    analysis = seed_text[seed_text.index("## Critical Analysis") : seed_text.index("## Survey Method Analysis")]
+    return {float(n) for n in NUMBER.findall(code + analysis)}
+
+
+def uncovered_numbers(seed_text: str) -> set[float]:
+    """Numbers of the seed text that no claim quotes (a percentage counts as its fraction) and that
+    ``NOT_CLAIMS`` does not explain: empty when the claims table covers the text."""
+    claimed = {float(n) for claim in CLAIMS for n in NUMBER.findall(claim.claimed)}
+    return {n for n in seed_numbers(seed_text) if n not in claimed and round(n / 100, 6) not in claimed
+            and n not in NOT_CLAIMS}
+
+
 Tables = dict[str, pd.DataFrame]
 Row = tuple[str, float, float, float, str]  # measured_on, value, low, high, source
 
@@ -191,7 +215,7 @@ def _signal(metric: str) -> Callable:
         if population:
             rows = rows[rows["population"] == population]
         else:
-            rows = rows[rows["population"].isin([*MUTANT_POPULATIONS, SINGLE])]
+            rows = rows[rows["population"].isin([*BENCHMARK_POPULATIONS.values(), SINGLE])]
         return [(r.population, r.value, r.low, r.high, sources["signal_quality"]) for r in rows.itertuples()]
     return measure
 

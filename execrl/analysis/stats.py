@@ -114,12 +114,13 @@ class DecayFit:
 
 def fit_decay(lengths: Sequence[float], rates: Sequence[float], weights: Sequence[float] | None = None) -> DecayFit:
     """Weighted least-squares fit of ``decay`` to (length, success rate) points, lengths measured
-    from the shortest one. Needs at least two lengths; NaN points are ignored."""
+    from the shortest one. Needs at least two lengths and some success (with none, no rate is
+    defined); NaN points are ignored."""
     x, y = np.asarray(lengths, dtype=float), np.asarray(rates, dtype=float)
     w = np.ones_like(y) if weights is None else np.asarray(weights, dtype=float)
     keep = np.isfinite(y) & (w > 0)
     x, y, w = x[keep], y[keep], w[keep]
-    if len(np.unique(x)) < 2:
+    if len(np.unique(x)) < 2 or not (y > 0).any():
         return DecayFit(float("nan"), float("nan"), float("nan"))
     origin = float(x.min())
     start_guess = float(max(y[x == origin].mean(), 1e-3))

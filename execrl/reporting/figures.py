@@ -52,3 +52,56 @@ def bar_chart(
         ax.set_xlabel(xlabel)
         ax.set_title(title, loc="left")
         return to_svg(fig)
+
+
+Interval = tuple[Sequence[float], Sequence[float], Sequence[float]]  # values, lows, highs
+Line = tuple[Sequence[float], Sequence[float], Sequence[float], Sequence[float]]  # x, y, lows, highs
+
+
+def interval_chart(labels: Sequence[str], series: dict[str, Interval], xlabel: str, title: str,
+                   reference: float | None = None) -> str:
+    """One row per label, one dot with its interval per series (offset within the row); an optional
+    dashed reference line (e.g. chance at AUC 0.5, or no overestimation at 0)."""
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(6.5, 0.8 + 0.35 * len(labels) * max(1, len(series)) ** 0.5))
+        width = 0.7 / max(1, len(series))
+        for i, (name, (values, lows, highs)) in enumerate(series.items()):
+            y = [row + (i - (len(series) - 1) / 2) * width for row in range(len(labels))]
+            errors = [[max(0.0, v - lo) for v, lo in zip(values, lows)], [max(0.0, hi - v) for v, hi in zip(values, highs)]]
+            ax.errorbar(values, y, xerr=errors, fmt="o", color=PALETTE[i % len(PALETTE)], label=name, capsize=2, ms=4)
+        if reference is not None:
+            ax.axvline(reference, color="#777777", linestyle="--", linewidth=0.8)
+        ax.set_yticks(range(len(labels)), labels)
+        ax.invert_yaxis()
+        ax.set_xlabel(xlabel)
+        ax.set_title(title, loc="left")
+        if len(series) > 1:
+            ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
+        return to_svg(fig)
+
+
+def line_panels(panels: Sequence[tuple[str, str, dict[str, Line]]], ylabel: str, percent: bool = True) -> str:
+    """Side-by-side panels (title, x label, named lines), each line with its interval as a band;
+    a name keeps its colour across panels."""
+    names = list(dict.fromkeys(name for _, _, lines in panels for name in lines))
+    colours = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels) + 1.5, 3.2), sharey=True, squeeze=False)
+        for ax, (title, xlabel, lines) in zip(axes[0], panels):
+            for name, (x, y, lows, highs) in lines.items():
+                ax.plot(x, y, marker="o", ms=3, color=colours[name], label=name)
+                ax.fill_between(x, lows, highs, color=colours[name], alpha=0.18, linewidth=0)
+            ax.set_title(title, loc="left")
+            ax.set_xlabel(xlabel)
+            if percent:
+                ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+        axes[0][0].set_ylabel(ylabel)
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        for ax in axes[0][1:]:
+            for handle, label in zip(*ax.get_legend_handles_labels()):
+                if label not in labels:
+                    handles.append(handle)
+                    labels.append(label)
+        fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.0, 0.95), frameon=False, fontsize=8)
+        fig.tight_layout()
+        return to_svg(fig)

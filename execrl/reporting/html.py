@@ -20,6 +20,7 @@ def render_report(template_dir: str | Path, context: dict[str, Any], template: s
     )
     env.filters["percent"] = lambda value, digits=1: f"{value:.{digits}%}"
     env.filters["gain"] = format_gain
+    env.filters["estimate"] = format_estimate
     return env.get_template(template).render(**context)
 
 
@@ -29,4 +30,19 @@ def format_gain(row: dict[str, float]) -> str:
     low, high = row["gain_low"], row["gain_high"]
     if low == low and high == high:  # not NaN
         text += f" [{100 * low:+.1f}, {100 * high:+.1f}]"
+    return text
+
+
+def format_estimate(row: dict[str, Any], key: str = "value", percent: bool = True) -> str:
+    """A value with its interval from ``low`` and ``high``: ``41.2% [35.0%, 47.1%]`` or ``0.71 [0.65, 0.77]``;
+    an em dash for NaN, and no interval where its bounds are NaN."""
+    def fmt(value: float) -> str:
+        return f"{value:.1%}" if percent else f"{value:.2f}"
+
+    value, low, high = row[key], row["low"], row["high"]
+    if value != value:
+        return "\u2014"
+    text = fmt(value)
+    if low == low and high == high:
+        text += f" [{fmt(low)}, {fmt(high)}]"
     return text

@@ -18,13 +18,25 @@ rule report:
         pretrain_timings=rules.pretrain.output.timings,
         gains=rules.training_summary.output.gains,
         train_benchmark=rules.train_benchmark.output.summary,
+        signal_quality=rules.signal_quality.output.quality,
+        signal_figure=rules.signal_quality.output.figure,
+        progression=rules.complexity_progression.output.progression,
+        decay_fits=rules.complexity_progression.output.fits,
+        turns=rules.complexity_progression.output.turns,
+        progression_figure=rules.complexity_progression.output.figure,
+        overestimation=rules.verification_paradox.output.overestimation,
+        hacking=rules.verification_paradox.output.hacking,
+        control=rules.verification_paradox.output.control,
+        paradox_figure=rules.verification_paradox.output.figure,
+        hacking_figure=rules.verification_paradox.output.hacking_figure,
+        claims=rules.claims.output.claims,
         index=f"{TEMPLATE_DIR}/index.html.j2",
         templates=sorted(str(p) for p in Path(TEMPLATE_DIR).glob("*") if p.is_file()),
     output:
         html=f"{RESULTS}/report/index.html",
     params:
         config=config,
-        code=code("reporting", "provenance.py", "io.py"),
+        code=code("reporting", "provenance.py", "io.py", "analysis/figures.py", "analysis/progression.py"),
     log:
         f"{RESULTS}/logs/report.log",
     benchmark:

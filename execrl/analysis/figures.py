@@ -1,0 +1,54 @@
+"""The analyses' figures, drawn from their tables with ``execrl.reporting.figures`` (one style, the
+Okabe-Ito palette, SVG)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from execrl.analysis.progression import AXES
+from execrl.reporting.figures import interval_chart, line_panels
+
+SIGNAL_LABELS = {"parses": "parses", "runs": "runs", "visible_pass": "visible tests pass", "partial": "partial credit",
+                 "process": "process reward", "seed_composite": "seed's composite", "strong_pass": "strong tier passes"}
+
+
+def signal_figure(quality: pd.DataFrame) -> str:
+    auc = quality[quality["metric"] == "auc"]
+    signals = [s for s in SIGNAL_LABELS if s in set(auc["signal"])]
+    series = {}
+    for population, rows in auc.groupby("population", sort=True):
+        rows = rows.set_index("signal").reindex(signals)
+        series[population] = (rows["value"].tolist(), rows["low"].tolist(), rows["high"].tolist())
+    return interval_chart([SIGNAL_LABELS[s] for s in signals], series, "AUC against correctness (0.5: no information)",
+                          "How well each execution signal predicts correctness", reference=0.5)
+
+
+def progression_figure(progression: pd.DataFrame, tier: str = "hidden") -> str:
+    rows = progression[progression["tier"] == tier]
+    panels = []
+    for mode, axis in AXES.items():
+        lines = {}
+        for policy, group in rows[rows["mode"] == mode].groupby("policy", sort=True):
+            group = group.sort_values("length")
+            lines[policy] = (group["length"].tolist(), group["success"].tolist(), group["low"].tolist(), group["high"].tolist())
+        if lines:
+            panels.append((mode.replace("_", "-"), axis, lines))
+    return line_panels(panels, f"success ({tier} tier)")
+
+
+def paradox_figure(overestimation: pd.DataFrame) -> str:
+    labels = [f"{r.population}: {r.weak_tier} vs {r.strong_tier}" for r in overestimation.itertuples()]
+    series = {"overestimation": (overestimation["overestimation"].tolist(), overestimation["low"].tolist(),
+                                 overestimation["high"].tolist())}
+    return interval_chart(labels, series, "weak-tier pass rate minus strong-tier pass rate",
+                          "Verification paradox: how much weak tests overestimate", reference=0.0)
+
+
+def hacking_figure(hacking: pd.DataFrame) -> str:
+    lines = {}
+    for (method, reward), group in hacking.groupby(["method", "reward"], sort=True):
+        band_low = group["low"].fillna(group["hacking_rate"])
+        band_high = group["high"].fillna(group["hacking_rate"])
+        lines[f"{method}/{reward}"] = (group["step"].tolist(), group["hacking_rate"].tolist(), band_low.tolist(),
+                                       band_high.tolist())
+    return line_panels([("reward hacking during training", "training step", lines)], "passes visible, fails hidden")

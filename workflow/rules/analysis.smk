@@ -1,0 +1,117 @@
+# Stage 4: analyses of what the earlier stages wrote: signal quality, complexity progression, the
+# verification paradox, and the seed text's claims against the measurements.
+
+ANALYSIS = f"{RESULTS}/analysis"
+FIGURES = f"{RESULTS}/figures"
+BENCHMARKS = ("humaneval", "mbppplus")
+MUTANT_VERDICTS = [f"{RESULTS}/tasks/{benchmark}_mutant_verdicts.parquet" for benchmark in BENCHMARKS]
+EVALUATED = [WARM_START, *TRAIN_RUNS]
+EPISODES = [f"{RESULTS}/train/{run}/eval_episodes.parquet" for run in EVALUATED]
+RUN_METRICS = [f"{RESULTS}/train/{run}/metrics.parquet" for run in TRAIN_RUNS]
+ANALYSIS_CODE = ("analysis/__init__.py", "analysis/stats.py", "analysis/tables.py", "analysis/figures.py", "reporting/figures.py", "rl/summary.py")
+
+
+rule signal_quality:
+    """Precision, recall, false-positive rate and AUC of each execution signal against correctness
+    on the strongest tier, on the benchmarks' mutants and on the policies' test samples."""
+    input:
+        verdicts=MUTANT_VERDICTS,
+        episodes=EPISODES,
+    output:
+        samples=f"{ANALYSIS}/signal_samples.parquet",
+        quality=f"{ANALYSIS}/signal_quality.parquet",
+        figure=f"{FIGURES}/signal_quality.svg",
+    params:
+        seed=config["seed"],
+        code=code(*ANALYSIS_CODE, "analysis/signals.py", "rl/rewards.py"),
+    log:
+        f"{RESULTS}/logs/signal_quality.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/signal_quality.tsv"
+    threads: 1
+    resources:
+        mem_mb=2048,
+        runtime=10,
+    script:
+        "../../scripts/signal_quality.py"
+
+
+rule complexity_progression:
+    """Success against episode length (composition depth, helper functions, turns), per policy,
+    with intervals and a fitted decay."""
+    input:
+        episodes=EPISODES,
+    output:
+        progression=f"{ANALYSIS}/progression.parquet",
+        fits=f"{ANALYSIS}/decay_fits.parquet",
+        turns=f"{ANALYSIS}/turns.parquet",
+        figure=f"{FIGURES}/progression.svg",
+    params:
+        seed=config["seed"],
+        code=code(*ANALYSIS_CODE, "analysis/progression.py"),
+    log:
+        f"{RESULTS}/logs/complexity_progression.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/complexity_progression.tsv"
+    threads: 1
+    resources:
+        mem_mb=2048,
+        runtime=10,
+    script:
+        "../../scripts/complexity_progression.py"
+
+
+rule verification_paradox:
+    """Weak-tier against strong-tier pass rates (benchmarks and policies), reward hacking over
+    training steps, and the outcome-versus-strong-reward control."""
+    input:
+        verdicts=MUTANT_VERDICTS,
+        episodes=EPISODES,
+        metrics=RUN_METRICS,
+    output:
+        overestimation=f"{ANALYSIS}/overestimation.parquet",
+        hacking=f"{ANALYSIS}/hacking.parquet",
+        control=f"{ANALYSIS}/reward_control.parquet",
+        figure=f"{FIGURES}/paradox.svg",
+        hacking_figure=f"{FIGURES}/hacking.svg",
+    params:
+        seed=config["seed"],
+        code=code(*ANALYSIS_CODE, "analysis/paradox.py", "analysis/progression.py", "tasks/tiers.py"),
+    log:
+        f"{RESULTS}/logs/verification_paradox.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/verification_paradox.tsv"
+    threads: 1
+    resources:
+        mem_mb=2048,
+        runtime=10,
+    script:
+        "../../scripts/verification_paradox.py"
+
+
+rule claims:
+    """One row per number the seed text asserts, beside its measured counterpart (or why it has none)."""
+    input:
+        signal_quality=rules.signal_quality.output.quality,
+        progression=rules.complexity_progression.output.progression,
+        decay_fits=rules.complexity_progression.output.fits,
+        turns=rules.complexity_progression.output.turns,
+        overestimation=rules.verification_paradox.output.overestimation,
+        control=rules.verification_paradox.output.control,
+        gains=rules.training_summary.output.gains,
+        metrics=RUN_METRICS,
+    output:
+        claims=f"{ANALYSIS}/claims.parquet",
+    params:
+        train=config["train"],
+        code=code(*ANALYSIS_CODE, "analysis/claims.py"),
+    log:
+        f"{RESULTS}/logs/claims.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/claims.tsv"
+    threads: 1
+    resources:
+        mem_mb=1024,
+        runtime=5,
+    script:
+        "../../scripts/claims.py"
