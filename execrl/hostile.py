@@ -435,9 +435,12 @@ def _execrl(sandbox: Sandbox, task: BenchmarkTask, case: HostileCase, completion
     job = dataclasses.replace(task.judging_job(case.name, completion), timeout_s=timeout_s)
     verdict: Verdict = sandbox.run(job)
     time.sleep(0.2)  # give a daemon the program started every chance to show up
-    leaked = [pid for pid in processes_of(sandbox.job_uids()) if pid not in sandbox.standby_pids()]
+    leaked = _lingering(sandbox)
     for pid in leaked:  # none expected; never let one disturb the next case
-        os.kill(pid, 9)
+        try:
+            os.kill(pid, 9)
+        except ProcessLookupError:
+            pass
     return {
         "passed": verdict.passed,
         "died": not all(os.path.exists(f"/proc/{pid}") for pid in sandbox.worker_pids()),
@@ -519,6 +522,18 @@ def _execrl_cli_rows(task: BenchmarkTask, probes: Probes, tasks_file: str, work_
         "decided_in_limit": all(v["wall_s"] <= timeout_s + 1.0 for v in verdicts),
         "detail": f"{len(verdicts)} verdict lines for {len(CATALOGUE)} jobs, exit {proc.returncode}",
     }]
+
+
+def _lingering(sandbox: Sandbox, grace_s: float = 2.0) -> list[int]:
+    """Job processes (other than the standby children) still alive after ``grace_s``: a killed job
+    takes a moment to be torn down on a loaded machine, and is not a leak while it is."""
+    deadline = time.monotonic() + grace_s
+    while True:
+        standby = sandbox.standby_pids()
+        alive = [pid for pid in processes_of(sandbox.job_uids()) if pid not in standby]
+        if not alive or time.monotonic() >= deadline:
+            return alive
+        time.sleep(0.05)
 
 
 def processes_of(uids: set[int]) -> list[int]:
