@@ -12,6 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from execrl.analysis.claims import CLAIMS
+
 from conftest import REPO
 
 pytestmark = pytest.mark.workflow
@@ -45,13 +47,15 @@ def finished_run(tmp_path_factory) -> Path:
     return workdir
 
 
-TRAINING_DOWNSTREAM = {"train", "evaluate", "training_summary", "train_benchmark", "report"}
+ANALYSES = {"signal_quality", "complexity_progression", "verification_paradox", "claims"}
+MUTANT_ANALYSES = {"signal_quality", "verification_paradox", "claims"}  # the analyses that read mutant verdicts
+TRAINING_DOWNSTREAM = {"train", "evaluate", "training_summary", "train_benchmark", *ANALYSES, "report"}
 HUMANEVAL_DOWNSTREAM = {"humaneval_tasks", "mutants", "mutation_scores", "sandbox_verdicts", "hostile_suite",
-                        "sandbox_benchmark", "report"}
+                        "sandbox_benchmark", *MUTANT_ANALYSES, "report"}
 LOGS = ("humaneval_tasks", "mbpp_tasks", "mutants_humaneval", "mutants_mbppplus", "mutation_scores_humaneval",
         "mutation_scores_mbppplus", "procedural_tasks", "sandbox_verdicts", "hostile_suite", "sandbox_benchmark", "pretrain",
         "train/grpo_plus-outcome-s0", "evaluate/pretrain", "evaluate/grpo_plus-outcome-s0", "training_summary", "train_benchmark",
-        "report")
+        *sorted(ANALYSES), "report")
 
 
 def test_task_outputs_of_a_full_run(finished_run):
@@ -101,6 +105,20 @@ def test_training_outputs_of_a_full_run(finished_run):
     assert benchmark["steps"] == 3 and 0 < benchmark["sandbox_share"] < 1
 
 
+def test_analysis_outputs_of_a_full_run(finished_run):
+    analysis = finished_run / "results/analysis"
+    quality = pd.read_parquet(analysis / "signal_quality.parquet")
+    assert {"HumanEval mutants", "MBPP+ mutants", "policy samples, single-turn"} <= set(quality["population"])
+    visible = quality[(quality["signal"] == "visible_pass") & (quality["metric"] == "precision")].set_index("population")
+    assert 0 < visible.loc["HumanEval mutants", "value"] < 1  # some mutants pass the visible tests and fail plus
+    overestimation = pd.read_parquet(analysis / "overestimation.parquet").set_index(["population", "weak_tier"])
+    assert overestimation.loc[("HumanEval mutants", "visible"), "overestimation"] > 0
+    claims = pd.read_parquet(analysis / "claims.parquet")
+    assert claims["claim"].nunique() == len(CLAIMS)
+    for figure in ("signal_quality", "progression", "paradox", "hacking"):
+        assert (finished_run / f"results/figures/{figure}.svg").read_text().startswith("<svg")
+
+
 def test_report_shows_the_numbers(finished_run):
     html = (finished_run / "results/report/index.html").read_text()
     assert '<tr><td>canonical</td><td class="num">164</td><td class="num">164</td><td class="num">164</td></tr>' in html
@@ -110,6 +128,8 @@ def test_report_shows_the_numbers(finished_run):
     assert "smoke config" in html  # the title set by config/smoke.yaml
     assert "<h3>HumanEval</h3>" in html and "<h3>MBPP+</h3>" in html and "HumanEval+ v0.1.10 loaded from" in html
     assert 'id="training"' in html and "<tr><td>grpo_plus-outcome-s0</td>" in html
+    for section in ("signals", "progression", "paradox", "claims"):
+        assert f'<section id="{section}">' in html
 
 
 def test_nothing_to_do_after_a_finished_run(finished_run):
@@ -145,13 +165,13 @@ def test_until_stops_at_the_named_rule(finished_run):
         ("sandbox: {hostile_timeout_s: 2.5}", {"hostile_suite", "report"}),
         ("sandbox: {human_eval_timeout_s: 4.0}", {"sandbox_verdicts", "report"}),
         ("report: {title: another title}", {"report"}),
-        ("tasks: {mutants_per_task: 5}", {"mutants", "mutation_scores", "report"}),
-        ("tasks: {mutant_tasks: 10}", {"mutants", "mutation_scores", "report"}),
+        ("tasks: {mutants_per_task: 5}", {"mutants", "mutation_scores", *MUTANT_ANALYSES, "report"}),
+        ("tasks: {mutant_tasks: 10}", {"mutants", "mutation_scores", *MUTANT_ANALYSES, "report"}),
         ("tasks: {procedural: {tasks_per_level: 3}}", {"procedural_tasks", "pretrain", *TRAINING_DOWNSTREAM}),
         ("pretrain: {steps: 61}", {"pretrain", *TRAINING_DOWNSTREAM}),
         ("train: {hyperparameters: {lr: 0.0001}}", TRAINING_DOWNSTREAM),
-        ("evaluate: {samples: 3}", {"evaluate", "training_summary", "report"}),
-        ("tasks: {mbpp_max_problems: 3}", {"mbpp_tasks", "mutants", "mutation_scores", "report"}),
+        ("evaluate: {samples: 3}", {"evaluate", "training_summary", *ANALYSES, "report"}),
+        ("tasks: {mbpp_max_problems: 3}", {"mbpp_tasks", "mutants", "mutation_scores", *MUTANT_ANALYSES, "report"}),
     ],
 )
 def test_config_change_reruns_only_rules_that_use_it(finished_run, tmp_path, override, expected):
