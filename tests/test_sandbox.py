@@ -209,6 +209,15 @@ def test_no_process_outlives_its_job(sandbox):
     assert processes_of(sandbox.job_uids()) == sorted(sandbox.standby_pids())
 
 
+def test_concurrent_sandboxes_never_share_a_job_uid(sandbox):
+    # a shared uid would share RLIMIT_NPROC: one sandbox's fork bomb could starve another's jobs
+    with Sandbox(workers=2) as other:
+        assert len(other.job_uids()) == 2 and not other.job_uids() & sandbox.job_uids()
+        reused = other.job_uids()
+    with Sandbox(workers=2) as later:  # a closed sandbox's uids are free again
+        assert later.job_uids() == reused
+
+
 def test_order_is_kept_and_progress_is_reported(sandbox):
     # every third job expects a wrong sum, so its verdict must come back in its place as a failure
     jobs = [Job(str(i), ADD, "add", (Test((i, 1), i + 1 if i % 3 else -1),)) for i in range(30)]

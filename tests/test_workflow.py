@@ -14,6 +14,7 @@ import pytest
 
 from execrl.analysis.claims import CLAIMS
 
+from browser import require_browser, visit
 from conftest import REPO
 
 pytestmark = pytest.mark.workflow
@@ -130,6 +131,18 @@ def test_report_shows_the_numbers(finished_run):
     assert 'id="training"' in html and "<tr><td>grpo_plus-outcome-s0</td>" in html
     for section in ("signals", "progression", "paradox", "claims"):
         assert f'<section id="{section}">' in html
+
+
+def test_report_opens_offline_in_a_browser(finished_run):
+    """The smoke report in headless Chromium with networking blocked; the screenshot is kept in
+    test-artifacts/ (git-ignored) for a person to look at."""
+    require_browser()
+    report = finished_run / "results/report/index.html"
+    assert report.stat().st_size < 5 << 20
+    seen = visit(report, REPO / "test-artifacts" / "report-smoke.png")
+    assert seen.console_errors == [] and seen.requests == []
+    assert seen.sections[:2] == ["summary", "tasks"] and {"signals", "progression", "paradox", "claims", "provenance"} <= set(seen.sections)
+    assert seen.figures >= 8  # every figure is drawn at a visible size
 
 
 def test_nothing_to_do_after_a_finished_run(finished_run):

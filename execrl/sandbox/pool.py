@@ -10,6 +10,7 @@ Expected values never leave this process.
 from __future__ import annotations
 
 import collections
+import fcntl
 import json
 import marshal
 import os
@@ -20,6 +21,7 @@ import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -45,33 +47,61 @@ class SandboxError(RuntimeError):
     """The sandbox itself failed (a worker could not start or died)."""
 
 
+UID_SLOTS = 4096  # job uids UID_BASE .. UID_BASE + UID_SLOTS - 1, below nobody's 65534
+
+
+def _lease_slot() -> tuple[int, int]:
+    """A uid slot no other live worker on this machine holds, and the descriptor of its lock.
+
+    A worker's jobs run as UID_BASE + slot. Two sandboxes (say a trainer's and an evaluation's)
+    sharing a uid would share its RLIMIT_NPROC budget, so that one job's fork bomb could starve
+    another's; an exclusive flock per slot, held for the worker's life and released by the kernel
+    if this process dies, keeps every slot to one worker."""
+    folder = os.path.join(tempfile.gettempdir(), f"execrl-uid-leases-{os.geteuid()}")
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    for slot in range(UID_SLOTS):
+        fd = os.open(os.path.join(folder, str(slot)), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        return slot, fd
+    raise SandboxError(f"all {UID_SLOTS} sandbox uid slots are in use: too many sandbox workers on this machine")
+
+
 class _WorkerHandle:
     """One worker process and the socket to it; used by one thread at a time."""
 
-    def __init__(self, slot: int) -> None:
-        self.slot = slot
+    def __init__(self) -> None:
+        self.slot, self._lease = _lease_slot()
+        self.offer: tuple[int, list[int]] | None = None  # a standby child: pid, [pidfd, job_w, result_r]
+        self.exits: dict[int, tuple[bool, int, float]] = {}  # exit reports not yet claimed, by pid
+        self.unclaimed: set[int] = set()  # pids of jobs decided without their exit report
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = {k: os.environ[k] for k in WORKER_ENV_KEEP if k in os.environ}
         env.update(PYTHONPATH=os.pathsep.join(p for p in sys.path if p), PYTHONHASHSEED="0")
         env.setdefault("PATH", os.defpath)
-        with theirs:
-            self.process = subprocess.Popen(
-                [sys.executable, "-c", WORKER_MAIN, str(theirs.fileno()), str(slot)],
-                pass_fds=[theirs.fileno()],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                env=env,
-                cwd="/",
-            )
+        try:
+            with theirs:
+                self.process = subprocess.Popen(
+                    [sys.executable, "-c", WORKER_MAIN, str(theirs.fileno()), str(self.slot)],
+                    pass_fds=[theirs.fileno()],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    env=env,
+                    cwd="/",
+                )
+        except BaseException:
+            ours.close()
+            os.close(self._lease)
+            raise
         self.sock = ours
         ready = self.sock.recv(1 << 16)
         if not ready:
             self.close()
-            raise SandboxError(f"sandbox worker {slot} exited during setup (exit status {self.process.wait()})")
+            raise SandboxError(f"sandbox worker {self.slot} exited during setup (exit status {self.process.returncode})")
         self.layers: dict[str, dict[str, Any]] = json.loads(ready)
-        self.offer: tuple[int, list[int]] | None = None  # a standby child: pid, [pidfd, job_w, result_r]
-        self.exits: dict[int, tuple[bool, int, float]] = {}  # exit reports not yet claimed, by pid
-        self.unclaimed: set[int] = set()  # pids of jobs decided without their exit report
 
     def take_child(self) -> tuple[int, list[int]]:
         """The offered standby child; tell the worker to prepare the next one."""
@@ -108,6 +138,7 @@ class _WorkerHandle:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        os.close(self._lease)  # only now, with the worker and so its jobs gone
 
 
 class Sandbox:
@@ -120,8 +151,8 @@ class Sandbox:
         self._handles: list[_WorkerHandle] = []
         self._lock = threading.Lock()
         try:
-            for slot in range(workers):
-                self._add(_WorkerHandle(slot))
+            for _ in range(workers):
+                self._add(_WorkerHandle())
         except BaseException:
             self.close()
             raise
@@ -169,7 +200,7 @@ class Sandbox:
             self._handles.remove(broken)
         broken.process.kill()
         broken.close()
-        fresh = _WorkerHandle(broken.slot)
+        fresh = _WorkerHandle()
         with self._lock:
             self._handles.append(fresh)
         return fresh
