@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import platform
+import subprocess
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -55,3 +56,27 @@ def machine() -> dict[str, str]:
         "processor": platform.machine(),
         "cpus": str(os.cpu_count()),
     }
+
+
+def git_commit(repository: Path) -> str:
+    """The checkout's commit, with ``+changes`` if tracked files differ from it; ``unknown`` outside git."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repository, capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=repository,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + (" +changes" if dirty else "")
+
+
+def rule_run_times(folder: Path) -> list[dict[str, Any]]:
+    """Each job's wall-clock seconds, CPU seconds and peak memory from Snakemake's ``benchmark:``
+    files under ``folder`` (``RULE.tsv`` or ``RULE/WILDCARDS.tsv``), sorted by job name."""
+    rows = []
+    for path in sorted(folder.rglob("*.tsv")):
+        with open(path, encoding="utf-8") as fh:
+            header, values = fh.readline().split("\t"), fh.readline().split("\t")
+        record = dict(zip((h.strip() for h in header), (v.strip() for v in values)))
+        rows.append({"job": path.relative_to(folder).with_suffix("").as_posix(), "seconds": float(record["s"]),
+                     "cpu_seconds": float(record.get("cpu_time", "nan")), "max_rss_mb": float(record["max_rss"])})
+    return rows

@@ -10,7 +10,7 @@ from execrl.analysis.progression import AXES
 from execrl.analysis.stats import RESAMPLES
 from execrl.io import read_json
 from execrl.logs import log_to
-from execrl.provenance import config_hash, machine, package_versions
+from execrl.provenance import config_hash, git_commit, machine, package_versions, rule_run_times
 from execrl.reporting.figures import bar_chart
 from execrl.reporting.html import render_report
 from execrl.rl.summary import seed_interval
@@ -124,7 +124,20 @@ def training_section(inputs, config: dict) -> dict:
         "warm_start_pass": {tier: float(frame["warm_start"].iloc[0]) for tier, frame in overall.groupby("tier")},
         "by_level": by_level.to_dict("records"),
         "cost": read_json(inputs.train_benchmark), "cost_source": inputs.train_benchmark,
+        "curves": training_curves_figure(inputs), "curves_source": inputs.training_curves_figure,
     }
+
+
+def training_curves_figure(inputs) -> dict:
+    curves = pd.read_parquet(inputs.training_curves)
+    reward = curves[curves["metric"] == "reward_mean"]
+    alt = "Line charts of training metrics over steps: " + "; ".join(
+        f"{method}/{reward_kind} reward from {g['mean'].iloc[0]:.2f} to {g['mean'].iloc[-1]:.2f}"
+        for (method, reward_kind), g in reward.groupby(["method", "reward"]))
+    caption = ("Per training step: mean reward of the batch, and the share of its samples that pass the visible tests, "
+               "the hidden tests, and the visible but not the hidden ones; mean across seeds with the 95% t-interval "
+               "band. Each step draws new training tasks, so the curves are noisy.")
+    return svg_figure(inputs.training_curves_figure, alt, caption)
 
 
 def svg_figure(path: str, alt: str, caption: str) -> dict:
@@ -194,6 +207,12 @@ def claims_section(inputs) -> dict:
     return {"rows": pd.read_parquet(inputs.claims).to_dict("records"), "source": inputs.claims}
 
 
+def run_times_section(folder: Path) -> dict:
+    """Per-job run times of this results tree (a job still to finish when the report renders is absent)."""
+    rows = rule_run_times(folder)
+    return {"rows": rows, "total_seconds": sum(r["seconds"] for r in rows), "source": f"{folder}/*.tsv"}
+
+
 def summary_section(context: dict) -> dict:
     """The headline numbers the summary's sentences are written from, each taken from a section above."""
     hostile = context["hostile"]["by_harness"]
@@ -223,7 +242,7 @@ def summary_section(context: dict) -> dict:
     }
 
 
-def build_context(inputs, config: dict) -> dict:
+def build_context(inputs, config: dict, benchmarks: str) -> dict:
     context = {
         "title": config["report"]["title"],
         "tasks": tasks_section(inputs),
@@ -240,6 +259,8 @@ def build_context(inputs, config: dict) -> dict:
         "config_hash": config_hash(config),
         "packages": package_versions(),
         "machine": machine(),
+        "commit": git_commit(Path(inputs.index).resolve().parent.parent),
+        "run_times": run_times_section(Path(benchmarks)),
     }
     context["summary"] = summary_section(context)
     return context
@@ -247,7 +268,7 @@ def build_context(inputs, config: dict) -> dict:
 
 def main(snakemake) -> None:
     with log_to(snakemake.log[0]) as log:
-        context = build_context(snakemake.input, snakemake.params.config)
+        context = build_context(snakemake.input, snakemake.params.config, snakemake.params.benchmarks)
         html = render_report(Path(snakemake.input.index).parent, context)
         Path(snakemake.output.html).parent.mkdir(parents=True, exist_ok=True)
         Path(snakemake.output.html).write_text(html, encoding="utf-8")

@@ -152,6 +152,7 @@ ANALYSIS_OUTPUTS = {
                                "figure": "progression.svg"},
     "verification_paradox": {"overestimation": "overestimation.parquet", "hacking": "hacking.parquet",
                              "control": "reward_control.parquet", "figure": "paradox.svg", "hacking_figure": "hacking.svg"},
+    "training_curves": {"curves": "training_curves.parquet", "figure": "training_curves.svg"},
 }
 
 
@@ -167,7 +168,8 @@ def test_analysis_scripts(outputs):
     verdicts = [str(outputs / "humaneval_mutant_verdicts.parquet")]
     for rule, inputs in (("signal_quality", {"verdicts": verdicts, "episodes": episodes}),
                          ("complexity_progression", {"episodes": episodes}),
-                         ("verification_paradox", {"verdicts": verdicts, "episodes": episodes, "metrics": metrics})):
+                         ("verification_paradox", {"verdicts": verdicts, "episodes": episodes, "metrics": metrics}),
+                         ("training_curves", {"metrics": metrics})):
         output = {name: analysis_path(outputs, rule, name) for name in ANALYSIS_OUTPUTS[rule]}
         load_script(rule).main(stand_in(input=inputs, output=output, params={"seed": 0}, log=[outputs / f"{rule}.log"]))
     quality = pd.read_parquet(analysis_path(outputs, "signal_quality", "quality"))
@@ -179,6 +181,9 @@ def test_analysis_scripts(outputs):
     mutants = overestimation[overestimation["population"] == "HumanEval mutants"].set_index("weak_tier")
     assert mutants.loc["visible", "strong_tier"] == "base" and mutants.loc["visible", "overestimation"] >= 0
     assert Path(analysis_path(outputs, "verification_paradox", "hacking_figure")).read_text().startswith("<svg")
+    curves = pd.read_parquet(analysis_path(outputs, "training_curves", "curves"))
+    assert set(curves["metric"]) == {"reward_mean", "visible_pass", "hidden_pass", "hacking_rate"}
+    assert list(curves[curves["metric"] == "reward_mean"]["step"]) == [1, 2]
     claims_inputs = {"signal_quality": analysis_path(outputs, "signal_quality", "quality"),
                      "progression": analysis_path(outputs, "complexity_progression", "progression"),
                      "decay_fits": analysis_path(outputs, "complexity_progression", "fits"),
@@ -241,6 +246,10 @@ def test_report_script_renders_the_numbers(outputs):
     # runs after the scripts above, on the files they wrote
     config = validate_config({}, load_schema(REPO / "workflow" / "schemas" / "config.schema.yaml"))
     html_path = outputs / "report" / "index.html"
+    (outputs / "benchmarks" / "train").mkdir(parents=True)
+    header = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+    (outputs / "benchmarks" / "pretrain.tsv").write_text(header + "12.5\t0:00:12\t300.1\t1\t1\t1\t0\t0\t90\t11.2\n")
+    (outputs / "benchmarks" / "train" / "grpo_plus-outcome-s0.tsv").write_text(header + "30.0\t0:00:30\t400\t1\t1\t1\t0\t0\t90\t29\n")
     load_script("report").main(
         stand_in(
             input={
@@ -271,9 +280,11 @@ def test_report_script_renders_the_numbers(outputs):
                 "paradox_figure": analysis_path(outputs, "verification_paradox", "figure"),
                 "hacking_figure": analysis_path(outputs, "verification_paradox", "hacking_figure"),
                 "claims": str(outputs / "analysis" / "claims.parquet"),
+                "training_curves": analysis_path(outputs, "training_curves", "curves"),
+                "training_curves_figure": analysis_path(outputs, "training_curves", "figure"),
             },
             output={"html": str(html_path)},
-            params={"config": config},
+            params={"config": config, "benchmarks": str(outputs / "benchmarks")},
             log=[outputs / "r.log"],
         )
     )
@@ -284,9 +295,10 @@ def test_report_script_renders_the_numbers(outputs):
     assert "Training: what RL with execution rewards adds to the warm start" in html
     assert "<tr><td>grpo_plus</td><td>outcome</td><td class=\"num\">1</td>" in html
     assert "<tr><td>grpo_plus-outcome-s0</td>" in html  # its training cost
-    assert html.count("<svg") == 2 + 2 + 4  # two mutation-score figures (the same file stands in for MBPP+), four analyses
+    assert html.count("<svg") == 2 + 2 + 5  # two mutation-score figures (the same file stands in for MBPP+), five analyses
     assert "Claims against measurements" in html and "unit tests are the most reliable signal" in html
     assert "Verification paradox: passing weak tests, failing strong ones" in html
+    assert "<tr><td>train/grpo_plus-outcome-s0</td><td class=\"num\">30.0</td>" in html and "42 s of" in html
     stripped = html.replace('="http://www.w3.org/2000/svg"', "").replace('="http://www.w3.org/1999/xlink"', "")
     assert "http" not in stripped
 

@@ -48,7 +48,7 @@ def finished_run(tmp_path_factory) -> Path:
     return workdir
 
 
-ANALYSES = {"signal_quality", "complexity_progression", "verification_paradox", "claims"}
+ANALYSES = {"signal_quality", "complexity_progression", "verification_paradox", "claims", "training_curves"}
 MUTANT_ANALYSES = {"signal_quality", "verification_paradox", "claims"}  # the analyses that read mutant verdicts
 TRAINING_DOWNSTREAM = {"train", "evaluate", "training_summary", "train_benchmark", *ANALYSES, "report"}
 HUMANEVAL_DOWNSTREAM = {"humaneval_tasks", "mutants", "mutation_scores", "sandbox_verdicts", "hostile_suite",
@@ -116,7 +116,7 @@ def test_analysis_outputs_of_a_full_run(finished_run):
     assert overestimation.loc[("HumanEval mutants", "visible"), "overestimation"] > 0
     claims = pd.read_parquet(analysis / "claims.parquet")
     assert claims["claim"].nunique() == len(CLAIMS)
-    for figure in ("signal_quality", "progression", "paradox", "hacking"):
+    for figure in ("signal_quality", "progression", "paradox", "hacking", "training_curves"):
         assert (finished_run / f"results/figures/{figure}.svg").read_text().startswith("<svg")
 
 
@@ -142,7 +142,7 @@ def test_report_opens_offline_in_a_browser(finished_run):
     seen = visit(report, REPO / "test-artifacts" / "report-smoke.png")
     assert seen.console_errors == [] and seen.requests == []
     assert seen.sections[:2] == ["summary", "tasks"] and {"signals", "progression", "paradox", "claims", "provenance"} <= set(seen.sections)
-    assert seen.figures >= 8  # every figure is drawn at a visible size
+    assert seen.figures >= 9  # every figure is drawn at a visible size
 
 
 def test_nothing_to_do_after_a_finished_run(finished_run):
@@ -183,7 +183,7 @@ def test_until_stops_at_the_named_rule(finished_run):
         ("tasks: {procedural: {tasks_per_level: 3}}", {"procedural_tasks", "pretrain", *TRAINING_DOWNSTREAM}),
         ("pretrain: {steps: 61}", {"pretrain", *TRAINING_DOWNSTREAM}),
         ("train: {hyperparameters: {lr: 0.0001}}", TRAINING_DOWNSTREAM),
-        ("evaluate: {samples: 3}", {"evaluate", "training_summary", *ANALYSES, "report"}),
+        ("evaluate: {samples: 3}", {"evaluate", "training_summary", *(ANALYSES - {"training_curves"}), "report"}),
         ("tasks: {mbpp_max_problems: 3}", {"mbpp_tasks", "mutants", "mutation_scores", *MUTANT_ANALYSES, "report"}),
     ],
 )

@@ -44,6 +44,22 @@ def paradox_figure(overestimation: pd.DataFrame) -> str:
                           "Verification paradox: how much weak tests overestimate", reference=0.0)
 
 
+CURVE_TITLES = {"reward_mean": "training reward", "visible_pass": "visible tests pass", "hidden_pass": "hidden tests pass",
+                "hacking_rate": "passes visible, fails hidden"}
+
+
+def training_curves_figure(curves: pd.DataFrame) -> str:
+    panels = []
+    for metric, title in CURVE_TITLES.items():
+        lines = {}
+        for (method, reward), group in curves[curves["metric"] == metric].groupby(["method", "reward"], sort=True):
+            lines[f"{method}/{reward}"] = (group["step"].tolist(), group["mean"].tolist(),
+                                           group["low"].fillna(group["mean"]).tolist(), group["high"].fillna(group["mean"]).tolist())
+        if lines:
+            panels.append((title, "training step", lines))
+    return line_panels(panels, "share of the step's samples (reward: mean)")
+
+
 def hacking_figure(hacking: pd.DataFrame) -> str:
     lines = {}
     for (method, reward), group in hacking.groupby(["method", "reward"], sort=True):

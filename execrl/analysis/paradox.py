@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from execrl.analysis.curves import step_curves
 from execrl.analysis.progression import policy_group
 from execrl.analysis.stats import cluster_bootstrap, difference, ratio
-from execrl.rl.summary import WARM_START, parse_run, seed_interval
+from execrl.rl.summary import WARM_START, parse_run
 from execrl.tasks.tiers import TIERS
 
 SEVERITY_BANDS = ((0.4, "severe"), (0.2, "moderate"), (0.1, "mild"))
@@ -103,14 +104,8 @@ def _overestimation(wide: pd.DataFrame, population: str, weak: str, strong: str,
 
 def hacking_curves(metrics: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """The hacking rate per step of each (method, reward), across seeds, from each run's metrics."""
-    frames = [table[["step", "hacking_rate"]].assign(method=parse_run(run)[0], reward=parse_run(run)[1])
-              for run, table in metrics.items()]
-    rows = []
-    for (method, reward, step), group in pd.concat(frames).groupby(["method", "reward", "step"], sort=True):
-        mean, low, high = seed_interval(group["hacking_rate"])
-        rows.append({"method": method, "reward": reward, "step": int(step), "seeds": len(group),
-                     "hacking_rate": mean, "low": low, "high": high})
-    return pd.DataFrame(rows, columns=list(HACKING_COLUMNS))
+    curves = step_curves(metrics, ["hacking_rate"]).rename(columns={"mean": "hacking_rate"})
+    return curves[list(HACKING_COLUMNS)]
 
 
 def reward_control(episodes: pd.DataFrame, metrics: dict[str, pd.DataFrame]) -> pd.DataFrame:

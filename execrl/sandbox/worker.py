@@ -402,7 +402,7 @@ def _error_text(exc: BaseException) -> str:
 
 def _read_all(fd: int) -> bytes:
     chunks = []
-    while chunk := os.read(fd, 1 << 20):
+    while chunk := os.read(fd, 1 << 16):  # a pipe's capacity: a larger buffer costs an mmap per read
         chunks.append(chunk)
     os.close(fd)
     return b"".join(chunks)

@@ -76,7 +76,7 @@ rule verification_paradox:
         hacking_figure=f"{FIGURES}/hacking.svg",
     params:
         seed=config["seed"],
-        code=code(*ANALYSIS_CODE, "analysis/paradox.py", "analysis/progression.py", "tasks/tiers.py"),
+        code=code(*ANALYSIS_CODE, "analysis/paradox.py", "analysis/curves.py", "analysis/progression.py", "tasks/tiers.py"),
     log:
         f"{RESULTS}/logs/verification_paradox.log",
     benchmark:
@@ -115,3 +115,25 @@ rule claims:
         runtime=5,
     script:
         "../../scripts/claims.py"
+
+
+rule training_curves:
+    """Per-step training reward, visible and hidden pass rates and hacking rate of every method and
+    reward, mean and t-interval across seeds."""
+    input:
+        metrics=RUN_METRICS,
+    output:
+        curves=f"{ANALYSIS}/training_curves.parquet",
+        figure=f"{FIGURES}/training_curves.svg",
+    params:
+        code=code(*ANALYSIS_CODE, "analysis/curves.py"),
+    log:
+        f"{RESULTS}/logs/training_curves.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/training_curves.tsv"
+    threads: 1
+    resources:
+        mem_mb=1024,
+        runtime=5,
+    script:
+        "../../scripts/training_curves.py"

@@ -30,12 +30,15 @@ rule report:
         paradox_figure=rules.verification_paradox.output.figure,
         hacking_figure=rules.verification_paradox.output.hacking_figure,
         claims=rules.claims.output.claims,
+        training_curves=rules.training_curves.output.curves,
+        training_curves_figure=rules.training_curves.output.figure,
         index=f"{TEMPLATE_DIR}/index.html.j2",
         templates=sorted(str(p) for p in Path(TEMPLATE_DIR).glob("*") if p.is_file()),
     output:
         html=f"{RESULTS}/report/index.html",
     params:
         config=config,
+        benchmarks=f"{RESULTS}/benchmarks",  # read, not an input: run times vary and must not rerun the report
         code=code("reporting", "provenance.py", "io.py", "analysis/figures.py", "analysis/progression.py"),
     log:
         f"{RESULTS}/logs/report.log",
