@@ -10,6 +10,9 @@ min_version("9.27")
 configfile: "config/config.yaml"
 
 
+report: "report/captions/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/tasks.smk"
 include: "workflow/rules/sandbox.smk"

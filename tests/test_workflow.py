@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -143,6 +144,15 @@ def test_report_opens_offline_in_a_browser(finished_run):
     assert seen.console_errors == [] and seen.requests == []
     assert seen.sections[:2] == ["summary", "tasks"] and {"signals", "progression", "paradox", "claims", "provenance"} <= set(seen.sections)
     assert seen.figures >= 9  # every figure is drawn at a visible size
+
+
+def test_snakemake_report_has_the_captions(finished_run, tmp_path):
+    snakemake(finished_run, "--report", str(tmp_path / "snakemake-report.zip"))
+    with zipfile.ZipFile(tmp_path / "snakemake-report.zip") as archive:
+        names = archive.namelist()
+        text = "".join(archive.read(name).decode("utf-8", "replace") for name in names if name.endswith(".html"))
+    assert any(name.endswith("signal_quality.svg") for name in names) and any(name.endswith("index.html") for name in names)
+    assert "predictor of correctness on the strongest tier" in text  # the figure's caption
 
 
 def test_nothing_to_do_after_a_finished_run(finished_run):

@@ -20,7 +20,7 @@ rule signal_quality:
     output:
         samples=f"{ANALYSIS}/signal_samples.parquet",
         quality=f"{ANALYSIS}/signal_quality.parquet",
-        figure=f"{FIGURES}/signal_quality.svg",
+        figure=report(f"{FIGURES}/signal_quality.svg", caption="../../report/captions/signal_quality.rst", category="Analyses"),
     params:
         seed=config["seed"],
         code=code(*ANALYSIS_CODE, "analysis/signals.py", "rl/rewards.py"),
@@ -45,7 +45,7 @@ rule complexity_progression:
         progression=f"{ANALYSIS}/progression.parquet",
         fits=f"{ANALYSIS}/decay_fits.parquet",
         turns=f"{ANALYSIS}/turns.parquet",
-        figure=f"{FIGURES}/progression.svg",
+        figure=report(f"{FIGURES}/progression.svg", caption="../../report/captions/progression.rst", category="Analyses"),
     params:
         seed=config["seed"],
         code=code(*ANALYSIS_CODE, "analysis/progression.py"),
@@ -72,8 +72,8 @@ rule verification_paradox:
         overestimation=f"{ANALYSIS}/overestimation.parquet",
         hacking=f"{ANALYSIS}/hacking.parquet",
         control=f"{ANALYSIS}/reward_control.parquet",
-        figure=f"{FIGURES}/paradox.svg",
-        hacking_figure=f"{FIGURES}/hacking.svg",
+        figure=report(f"{FIGURES}/paradox.svg", caption="../../report/captions/paradox.rst", category="Analyses"),
+        hacking_figure=report(f"{FIGURES}/hacking.svg", caption="../../report/captions/hacking.rst", category="Analyses"),
     params:
         seed=config["seed"],
         code=code(*ANALYSIS_CODE, "analysis/paradox.py", "analysis/curves.py", "analysis/progression.py", "tasks/tiers.py"),
@@ -124,7 +124,7 @@ rule training_curves:
         metrics=RUN_METRICS,
     output:
         curves=f"{ANALYSIS}/training_curves.parquet",
-        figure=f"{FIGURES}/training_curves.svg",
+        figure=report(f"{FIGURES}/training_curves.svg", caption="../../report/captions/training_curves.rst", category="Analyses"),
     params:
         code=code(*ANALYSIS_CODE, "analysis/curves.py"),
     log:

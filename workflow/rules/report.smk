@@ -35,7 +35,7 @@ rule report:
         index=f"{TEMPLATE_DIR}/index.html.j2",
         templates=sorted(str(p) for p in Path(TEMPLATE_DIR).glob("*") if p.is_file()),
     output:
-        html=f"{RESULTS}/report/index.html",
+        html=report(f"{RESULTS}/report/index.html", caption="../../report/captions/report.rst", category="Report"),
     params:
         config=config,
         benchmarks=f"{RESULTS}/benchmarks",  # read, not an input: run times vary and must not rerun the report
