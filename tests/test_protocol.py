@@ -384,6 +384,13 @@ def test_sigkill_at_an_explicit_cpu_limit_is_timeout():
     assert verdict.status == "timeout"
 
 
+def test_sigkill_at_the_cpu_limit_is_timeout_although_wait4_reports_less():
+    # measured on a loaded VM: jobs killed at a 1 s limit reported 0.75 s
+    report = report_of(3, PARSED, LOADED)
+    verdict = decide(job(*THREE, timeout_s=10.0, cpu_s=1.0), report, None, (True, signal.SIGKILL, 0.75), 1.2)
+    assert verdict.status == "timeout"
+
+
 def test_sigkill_well_below_the_cpu_limit_is_killed():
     report = report_of(3, PARSED, LOADED, value(0, 1))
     verdict = decide(job(*THREE, timeout_s=2.0), report, None, (True, signal.SIGKILL, 0.1), wall_s=0.2)
