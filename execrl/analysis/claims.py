@@ -98,7 +98,7 @@ CLAIMS: tuple[Claim, ...] = (
           "seeds, where the config runs it", "gain:seed_grpo_plus"),
     Claim("grpo_plus.variance_penalty", "reward-variance penalty relu(var(r) - 1) x 0.1 mitigates reward hacking",
           "1.0, 0.1", "measured", "the largest reward variance of any training batch: with rewards in [0, 1] it "
-          "cannot exceed 0.25, so the penalty is always zero", "max_reward_variance"),
+          "cannot exceed 0.25 n/(n - 1) (0.254 for a batch of 64), so relu(var - 1) is always zero", "max_reward_variance"),
     Claim("grpo_plus.mitigates_hacking", "GRPO+ mitigates reward hacking", "(qualitative)", "measured",
           "test-split hacking rate (passes visible, fails hidden) of grpo_plus/outcome, single-turn; the warm "
           "start's is in the paradox table", "hacking:grpo_plus/outcome"),

@@ -34,10 +34,10 @@ def format_gain(row: dict[str, float]) -> str:
 
 
 def format_estimate(row: dict[str, Any], key: str = "value", percent: bool = True) -> str:
-    """A value with its interval from ``low`` and ``high``: ``41.2% [35.0%, 47.1%]`` or ``0.71 [0.65, 0.77]``;
-    an em dash for NaN, and no interval where its bounds are NaN."""
+    """A value with its interval from ``low`` and ``high``: ``41.2% [35.0%, 47.1%]`` or ``0.713 [0.65, 0.771]``
+    (three significant digits); an em dash for NaN, and no interval where its bounds are NaN."""
     def fmt(value: float) -> str:
-        return f"{value:.1%}" if percent else f"{value:.2f}"
+        return f"{value:.1%}" if percent else f"{value:.3g}"
 
     value, low, high = row[key], row["low"], row["high"]
     if value != value:
