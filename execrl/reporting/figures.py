@@ -93,6 +93,7 @@ def line_panels(panels: Sequence[tuple[str, str, dict[str, Line]]], ylabel: str,
                 ax.fill_between(x, lows, highs, color=colours[name], alpha=0.18, linewidth=0)
             ax.set_title(title, loc="left")
             ax.set_xlabel(xlabel)
+            ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
             if percent:
                 ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
         axes[0][0].set_ylabel(ylabel)
