@@ -219,8 +219,10 @@ def summary_section(context: dict) -> dict:
     paradox_rows = {(r["population"], r["weak_tier"]): r for r in context["paradox"]["rows"]}
 
     def precision(population: str) -> dict | None:
-        return next((r["precision"] for r in context["signals"]["rows"]
-                     if r["population"] == population and r["signal"] == SIGNAL_LABELS["visible_pass"]), None)
+        """The measured precision of the visible tests, or None where the population lacks it or no program passed them."""
+        found = next((r["precision"] for r in context["signals"]["rows"]
+                      if r["population"] == population and r["signal"] == SIGNAL_LABELS["visible_pass"]), None)
+        return found if found and found["value"] == found["value"] else None
 
     benchmark = context["benchmark"]
     claims = pd.DataFrame(context["claims"]["rows"])

@@ -297,6 +297,7 @@ def test_report_script_renders_the_numbers(outputs):
     assert "<tr><td>grpo_plus-outcome-s0</td>" in html  # its training cost
     assert html.count("<svg") == 2 + 2 + 5  # two mutation-score figures (the same file stands in for MBPP+), five analyses
     assert "Claims against measurements" in html and "unit tests are the most reliable signal" in html
+    assert "\u2014 of the time" not in html  # the summary leaves out a precision no program defined
     assert "Verification paradox: passing weak tests, failing strong ones" in html
     assert "<tr><td>train/grpo_plus-outcome-s0</td><td class=\"num\">30.0</td>" in html and "42 s of" in html
     stripped = html.replace('="http://www.w3.org/2000/svg"', "").replace('="http://www.w3.org/1999/xlink"', "")
