@@ -4,9 +4,9 @@ import pandas as pd
 import pytest
 import torch
 
-from execrl.rl.evaluate import EPISODE_COLUMNS, EvalConfig, evaluate, pass_at_k, summarize
+from execrl.rl.evaluate import EPISODE_COLUMNS, Attempt, EvalConfig, evaluate, pass_at_k, summarize
 from execrl.rl.pretrain import new_policy
-from execrl.rl.rollout import collect
+from execrl.rl.rollout import collect, judge
 from execrl.rl.trainer import TrainConfig, train
 from execrl.sandbox import Sandbox
 from execrl.tasks.procedural import generate_suite
@@ -90,11 +90,23 @@ def test_evaluation_covers_every_mode_and_counts_turns(tasks, sandbox):
     columns = ["task_id", "episode", "visible_pass", "hidden_pass", "truncated"]
     single = episodes[episodes["mode"] == "single_turn"]
     assert single[columns].values.tolist() == multi[multi["turn"] == 1][columns].values.tolist()  # turn 1 is reused
-    passing = episodes[episodes["visible_pass"]]
-    assert passing["loaded"].all() and (passing["visible_fraction"] == 1.0).all()
     assert (episodes["parsed"] | ~episodes["loaded"]).all()  # a module that loaded was parsed
     summary = summarize(episodes, ks=(1, 2))
     assert set(summary["tier"]) == {"visible", "hidden"} and summary["pass_at_k"].between(0, 1).all()
+
+
+def test_an_episode_row_carries_the_staged_signals(tasks, sandbox):
+    task = tasks[0]
+    broken = "    return undefined_name\n"
+    verdicts = judge(sandbox, [task, task], [task.canonical_solution, broken])
+    right, wrong = (Attempt(task, 0, text, verdicts["visible"][i], verdicts["hidden"][i], verdicts["strong"][i], False)
+                    for i, text in enumerate([task.canonical_solution, broken]))
+    row = right.row("single_turn", 1)
+    assert (row["parsed"], row["loaded"], row["visible_pass"], row["hidden_pass"], row["strong_pass"], row["visible_fraction"]) == (
+        True, True, True, True, True, 1.0)
+    row = wrong.row("single_turn", 1)
+    assert (row["parsed"], row["loaded"], row["visible_pass"], row["strong_pass"], row["visible_fraction"]) == (True, True, False, False, 0.0)
+    assert set(row) == set(EPISODE_COLUMNS)
 
 
 def test_timing_summary_shares_and_rate():
