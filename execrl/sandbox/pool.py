@@ -30,7 +30,7 @@ from typing import Any
 
 from execrl.sandbox.compare import json_shape, outputs_equal
 from execrl.sandbox.properties import PROPERTY_CHECKS
-from execrl.sandbox.protocol import Report
+from execrl.sandbox.protocol import PIPE_READ, Report
 from execrl.sandbox.records import Job, TestOutcome, Verdict
 from execrl.sandbox.worker import CHILD_SETUP_FAILED as WORKER_CHILD_FAILED
 from execrl.sandbox.worker import EXIT_INFO, LAYERS, UID_BASE
@@ -38,7 +38,6 @@ from execrl.sandbox.worker import EXIT_INFO, LAYERS, UID_BASE
 WORKER_ENV_KEEP = ("PATH", "LANG", "LC_ALL")
 WORKER_MAIN = "from execrl.sandbox.worker import main; main()"
 RECURSION_LIMIT = 20_000
-PIPE_READ = 1 << 16  # a pipe's default capacity; a larger read buffer costs an mmap per read (30 us)
 # A SIGKILL after at least this share of the CPU limit is the limit's kill. Not all of it: on a loaded
 # virtual machine the CPU time wait4 reports lags the clock the kernel enforces the limit on (measured
 # here: 0.75-0.82 s reported for jobs killed at a 1 s limit). Either way the job has failed.

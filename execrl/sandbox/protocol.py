@@ -20,6 +20,7 @@ from execrl.sandbox import codec
 
 HEADER = struct.Struct("<I")
 MESSAGE_CHARS = 500
+PIPE_READ = 1 << 16  # bytes per pipe read: a pipe's default capacity; a larger buffer costs an mmap per read
 
 
 class ProtocolError(ValueError):

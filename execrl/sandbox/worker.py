@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from execrl.sandbox import codec, kernel
-from execrl.sandbox.protocol import MESSAGE_CHARS, pack_frame
+from execrl.sandbox.protocol import MESSAGE_CHARS, PIPE_READ, pack_frame
 
 # Imported once here so that a job's ``import`` of them costs nothing and needs no file access.
 WARM_IMPORTS = (
@@ -402,7 +402,7 @@ def _error_text(exc: BaseException) -> str:
 
 def _read_all(fd: int) -> bytes:
     chunks = []
-    while chunk := os.read(fd, 1 << 16):  # a pipe's capacity: a larger buffer costs an mmap per read
+    while chunk := os.read(fd, PIPE_READ):
         chunks.append(chunk)
     os.close(fd)
     return b"".join(chunks)
