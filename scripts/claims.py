@@ -6,7 +6,7 @@ from execrl.analysis.claims import claims_table
 from execrl.analysis.tables import read_run_metrics
 from execrl.logs import log_to
 
-TABLES = ("signal_quality", "progression", "decay_fits", "turns", "overestimation", "control", "gains")
+TABLES = ("signal_quality", "progression", "decay_fits", "turns", "overestimation", "control_summary", "gains")
 
 
 def main(snakemake) -> None:

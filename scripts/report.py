@@ -13,7 +13,6 @@ from execrl.logs import log_to
 from execrl.provenance import config_hash, git_commit, machine, package_versions, rule_run_times
 from execrl.reporting.figures import bar_chart
 from execrl.reporting.html import render_report
-from execrl.rl.summary import seed_interval
 
 
 def verdict_section(summary: dict, source: str) -> dict:
@@ -189,18 +188,15 @@ def paradox_section(inputs) -> dict:
         for (method, reward), g in hacking.groupby(["method", "reward"]))
     hacking_caption = ("Share of each training batch's samples that pass the visible tests and fail the hidden ones, "
                        "per step, mean across seeds with the 95% t-interval band.")
-    control = pd.read_parquet(inputs.control)
     rows = []
-    for (method, reward), group in control.groupby(["method", "reward"], sort=True):
-        row = {"method": method, "reward": reward, "seeds": len(group)}
-        for column in ("visible_pass", "hidden_pass", "overestimation", "hacking_rate", "train_hacking_rate"):
-            mean, low, high = seed_interval(group[column])
-            row[column] = {"value": mean, "low": low, "high": high}
+    for (method, reward), group in pd.read_parquet(inputs.control_summary).groupby(["method", "reward"], sort=True):
+        row = {"method": method, "reward": reward, "seeds": int(group["seeds"].iloc[0])}
+        row.update({r.metric: {"value": r.mean, "low": r.low, "high": r.high} for r in group.itertuples()})
         rows.append(row)
     return {"rows": table.to_dict("records"), "source": inputs.overestimation,
             "figure": svg_figure(inputs.paradox_figure, alt, caption), "figure_source": inputs.paradox_figure,
             "hacking_figure": svg_figure(inputs.hacking_figure, hacking_alt, hacking_caption),
-            "hacking_figure_source": inputs.hacking_figure, "control": rows, "control_source": inputs.control}
+            "hacking_figure_source": inputs.hacking_figure, "control": rows, "control_source": inputs.control_summary}
 
 
 def claims_section(inputs) -> dict:

@@ -5,7 +5,13 @@ from pathlib import Path
 import pandas as pd
 
 from execrl.analysis.figures import hacking_figure, paradox_figure
-from execrl.analysis.paradox import benchmark_overestimation, hacking_curves, policy_overestimation, reward_control
+from execrl.analysis.paradox import (
+    benchmark_overestimation,
+    control_summary,
+    hacking_curves,
+    policy_overestimation,
+    reward_control,
+)
 from execrl.analysis.tables import read_episodes, read_mutant_verdicts, read_run_metrics
 from execrl.logs import log_to
 
@@ -22,6 +28,7 @@ def main(snakemake) -> None:
         overestimation.to_parquet(snakemake.output.overestimation, index=False)
         hacking.to_parquet(snakemake.output.hacking, index=False)
         control.to_parquet(snakemake.output.control, index=False)
+        control_summary(control).to_parquet(snakemake.output.control_summary, index=False)
         Path(snakemake.output.figure).write_text(paradox_figure(overestimation), encoding="utf-8")
         Path(snakemake.output.hacking_figure).write_text(hacking_figure(hacking), encoding="utf-8")
         log.info("overestimation:\n%s\ncontrol:\n%s", overestimation.to_string(index=False), control.to_string(index=False))

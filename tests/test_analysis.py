@@ -132,6 +132,9 @@ def test_policy_overestimation_and_control():
     control = paradox.reward_control(episodes, metrics)
     assert list(control["run"]) == ["grpo_plus-outcome-s0"]
     assert control["train_hacking_rate"].iloc[0] == pytest.approx(0.1)  # steps after 3/4 of the run
+    summary = paradox.control_summary(control).set_index("metric")
+    assert summary.loc["train_hacking_rate", "mean"] == pytest.approx(0.1) and summary["seeds"].eq(1).all()
+    assert summary["low"].isna().all()  # one seed: no interval
     curves = paradox.hacking_curves(metrics)
     assert list(curves["hacking_rate"]) == [0.4, 0.3, 0.2, 0.1] and curves["low"].isna().all()  # one seed: no interval
 
@@ -146,7 +149,7 @@ def test_claims_table_fills_measured_rows_from_the_tables(verdicts):
         "decay_fits": progression.decay_fits(episodes, seed=0),
         "turns": progression.episode_turns(episodes, seed=0),
         "overestimation": paradox.benchmark_overestimation(verdicts, "HumanEval mutants", seed=0),
-        "control": paradox.reward_control(episodes, metrics),
+        "control_summary": paradox.control_summary(paradox.reward_control(episodes, metrics)),
         "gains": pd.DataFrame(columns=["method", "reward", "mode", "turns", "tier", "level", "k", "seeds", "gain",
                                        "gain_low", "gain_high"]),
         "train_reward_std": pd.concat(metrics.values()),
@@ -162,6 +165,8 @@ def test_claims_table_fills_measured_rows_from_the_tables(verdicts):
     assert variance["measured"] == pytest.approx(0.25)
     single = table[table["claim"] == "complexity.single_turn.measured"].iloc[0]
     assert single["measured"] == pytest.approx(1.0) and "grpo_plus/outcome" in single["measured_on"]
+    hacking = table[table["claim"] == "grpo_plus.mitigates_hacking"].iloc[0]
+    assert hacking["measured"] == pytest.approx(paradox.reward_control(episodes, metrics)["hacking_rate"].iloc[0])
     not_run = table[table["claim"] == "grpo_plus.adaptive_clip"].iloc[0]  # no seed_grpo_plus run in the tables
     assert math.isnan(not_run["measured"]) and "not measured in this configuration" in not_run["note"]
     literature = table[table["status"] == "literature"]

@@ -151,7 +151,8 @@ ANALYSIS_OUTPUTS = {
     "complexity_progression": {"progression": "progression.parquet", "fits": "decay_fits.parquet", "turns": "turns.parquet",
                                "figure": "progression.svg"},
     "verification_paradox": {"overestimation": "overestimation.parquet", "hacking": "hacking.parquet",
-                             "control": "reward_control.parquet", "figure": "paradox.svg", "hacking_figure": "hacking.svg"},
+                             "control": "reward_control.parquet", "control_summary": "reward_control_summary.parquet",
+                             "figure": "paradox.svg", "hacking_figure": "hacking.svg"},
     "training_curves": {"curves": "training_curves.parquet", "figure": "training_curves.svg"},
 }
 
@@ -189,7 +190,7 @@ def test_analysis_scripts(outputs):
                      "decay_fits": analysis_path(outputs, "complexity_progression", "fits"),
                      "turns": analysis_path(outputs, "complexity_progression", "turns"),
                      "overestimation": analysis_path(outputs, "verification_paradox", "overestimation"),
-                     "control": analysis_path(outputs, "verification_paradox", "control"),
+                     "control_summary": analysis_path(outputs, "verification_paradox", "control_summary"),
                      "gains": str(outputs / "train" / "gains.parquet"), "metrics": metrics}
     load_script("claims").main(stand_in(input=claims_inputs, output={"claims": str(outputs / "analysis" / "claims.parquet")},
                                         params={"train": {"hyperparameters": {"lr": 1e-4, "group_size": 2}}},
@@ -276,7 +277,7 @@ def test_report_script_renders_the_numbers(outputs):
                 "progression_figure": analysis_path(outputs, "complexity_progression", "figure"),
                 "overestimation": analysis_path(outputs, "verification_paradox", "overestimation"),
                 "hacking": analysis_path(outputs, "verification_paradox", "hacking"),
-                "control": analysis_path(outputs, "verification_paradox", "control"),
+                "control_summary": analysis_path(outputs, "verification_paradox", "control_summary"),
                 "paradox_figure": analysis_path(outputs, "verification_paradox", "figure"),
                 "hacking_figure": analysis_path(outputs, "verification_paradox", "hacking_figure"),
                 "claims": str(outputs / "analysis" / "claims.parquet"),

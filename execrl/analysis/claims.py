@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import pandas as pd
 
 from execrl.analysis.tables import BENCHMARK_POPULATIONS
-from execrl.rl.summary import seed_interval
 
 STATUSES = ("measured", "analogue", "setting", "literature", "not measurable")
 CLAIM_COLUMNS = {
@@ -245,13 +244,11 @@ def _reference_policy(tables: Tables) -> str:
 
 
 def _hacking(argument: str, tables: Tables, sources: dict, config: dict) -> list[Row]:
-    control = tables["control"]
+    summary = tables["control_summary"]
     method, reward = argument.split("/")
-    rows = control[(control["method"] == method) & (control["reward"] == reward)]
-    if rows.empty:
-        return []
-    mean, low, high = seed_interval(rows["hacking_rate"])
-    return [(f"{argument}, {len(rows)} seeds (t-interval)", mean, low, high, sources["control"])]
+    rows = summary[(summary["method"] == method) & (summary["reward"] == reward) & (summary["metric"] == "hacking_rate")]
+    return [(f"{argument}, {r.seeds} seeds (t-interval)", r.mean, r.low, r.high, sources["control_summary"])
+            for r in rows.itertuples()]
 
 
 def _success(argument: str, tables: Tables, sources: dict, config: dict) -> list[Row]:

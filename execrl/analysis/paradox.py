@@ -19,8 +19,8 @@ import pandas as pd
 
 from execrl.analysis.curves import step_curves
 from execrl.analysis.progression import policy_group
-from execrl.analysis.stats import cluster_bootstrap, difference, ratio
-from execrl.rl.summary import WARM_START, parse_run
+from execrl.analysis.stats import cluster_bootstrap, difference, per_cluster_sums, ratio
+from execrl.rl.summary import WARM_START, parse_run, seed_interval
 from execrl.tasks.tiers import TIERS
 
 SEVERITY_BANDS = ((0.4, "severe"), (0.2, "moderate"), (0.1, "mild"))
@@ -48,6 +48,12 @@ CONTROL_COLUMNS = {
     "overestimation": "float: visible_pass - hidden_pass",
     "hacking_rate": "float: share of test samples passing visible and failing hidden",
     "train_hacking_rate": "float: mean hacking rate of the training batches over the run's last quarter of steps",
+}
+CONTROL_METRICS = ("visible_pass", "hidden_pass", "overestimation", "hacking_rate", "train_hacking_rate")
+CONTROL_SUMMARY_COLUMNS = {
+    "method": "string", "reward": "string", "seeds": "int",
+    "metric": "string: a column of the per-run control table (CONTROL_METRICS)",
+    "mean": "float: mean across seeds", "low": "float: 95% t-interval across seeds (NaN for one seed)", "high": "float",
 }
 
 
@@ -92,7 +98,7 @@ def policy_overestimation(episodes: pd.DataFrame, seed: int) -> pd.DataFrame:
 
 
 def _overestimation(wide: pd.DataFrame, population: str, weak: str, strong: str, seed: int) -> dict:
-    sums = wide[[weak, strong]].astype(float).assign(n=1.0).groupby(wide["task_id"].to_numpy()).sum().to_numpy()
+    sums = per_cluster_sums(wide["task_id"], wide[[weak, strong]].assign(n=1.0))
     weak_rate, strong_rate = ratio(0, 2), ratio(1, 2)
     estimate = cluster_bootstrap(sums, difference(weak_rate, strong_rate), seed)
     totals = sums.sum(axis=0)
@@ -123,3 +129,14 @@ def reward_control(episodes: pd.DataFrame, metrics: dict[str, pd.DataFrame]) -> 
                      "hacking_rate": (frame["visible_pass"] & ~frame["hidden_pass"]).mean(),
                      "train_hacking_rate": late["hacking_rate"].mean()})
     return pd.DataFrame(rows, columns=list(CONTROL_COLUMNS))
+
+
+def control_summary(control: pd.DataFrame) -> pd.DataFrame:
+    """Each (method, reward)'s control metrics across seeds: mean and t-interval; see ``CONTROL_SUMMARY_COLUMNS``."""
+    rows = []
+    for (method, reward), group in control.groupby(["method", "reward"], sort=True):
+        for metric in CONTROL_METRICS:
+            mean, low, high = seed_interval(group[metric])
+            rows.append({"method": method, "reward": reward, "seeds": len(group), "metric": metric, "mean": mean,
+                         "low": low, "high": high})
+    return pd.DataFrame(rows, columns=list(CONTROL_SUMMARY_COLUMNS))

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from execrl.analysis.stats import cluster_bootstrap, fit_decay, ratio, resample_weights
+from execrl.analysis.stats import cluster_mean, fit_decay, resample_weights
 from execrl.rl.summary import WARM_START, parse_run
 
 FIT_RESAMPLES = 200  # bootstrap resamples for the fitted decay rate (each is a curve fit)
@@ -69,8 +69,7 @@ def progression(episodes: pd.DataFrame, seed: int) -> pd.DataFrame:
     rows = []
     for (group, mode, length), frame in episode_lengths(episodes).groupby(["group", "mode", "length"], sort=True):
         for tier in ("hidden", "visible"):
-            sums = frame[[f"{tier}_pass"]].assign(n=1.0).astype(float).groupby(frame["task_id"].to_numpy()).sum().to_numpy()
-            estimate = cluster_bootstrap(sums, ratio(0, 1), seed)
+            estimate = cluster_mean(frame["task_id"], frame[f"{tier}_pass"], seed)
             rows.append({"policy": group, "mode": mode, "length": int(length), "tier": tier, "episodes": len(frame),
                          "tasks": frame["task_id"].nunique(), "success": estimate.value, "low": estimate.low,
                          "high": estimate.high})
@@ -122,8 +121,7 @@ def episode_turns(episodes: pd.DataFrame, seed: int) -> pd.DataFrame:
         if frame.empty:
             continue
         taken = frame.groupby(["policy", "task_id", "episode"], sort=True)["turn"].max().reset_index()
-        sums = taken[["turn"]].assign(n=1.0).astype(float).groupby(taken["task_id"].to_numpy()).sum().to_numpy()
-        estimate = cluster_bootstrap(sums, ratio(0, 1), seed)
+        estimate = cluster_mean(taken["task_id"], taken["turn"], seed)
         rows.append({"mode": mode, "episodes": len(taken), "mean_turns": estimate.value, "low": estimate.low,
                      "high": estimate.high})
     return pd.DataFrame(rows, columns=list(TURN_COLUMNS))

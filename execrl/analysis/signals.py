@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from execrl.analysis.stats import auc_columns, cluster_bootstrap, ratio
+from execrl.analysis.stats import auc_columns, cluster_bootstrap, per_cluster_sums, ratio
 from execrl.rl.rewards import LOAD_CREDIT, PARSE_CREDIT
 
 BINARY_SIGNALS = ("parses", "runs", "visible_pass", "strong_pass")
@@ -116,12 +116,11 @@ def _signal_metrics(frame: pd.DataFrame, signal: str, seed: int) -> dict:
         flagged = frame[signal] > 0.5
         counts = pd.DataFrame({"tp": flagged & correct, "fp": flagged & ~correct, "pos": correct, "neg": ~correct,
                                "flagged": flagged})
-        sums = counts.astype(float).groupby(frame["task_id"].to_numpy(), sort=True).sum().to_numpy()
+        sums = per_cluster_sums(frame["task_id"], counts)
         tp, fp, pos, neg, flag = range(5)
         estimates["precision"] = cluster_bootstrap(sums, ratio(tp, flag), seed)
         estimates["recall"] = cluster_bootstrap(sums, ratio(tp, pos), seed)
         estimates["false_positive_rate"] = cluster_bootstrap(sums, ratio(fp, neg), seed)
     columns, auc_metric = auc_columns(frame[signal], correct)
-    sums = columns.groupby(frame["task_id"].to_numpy(), sort=True).sum().to_numpy()
-    estimates["auc"] = cluster_bootstrap(sums, auc_metric, seed)
+    estimates["auc"] = cluster_bootstrap(per_cluster_sums(frame["task_id"], columns), auc_metric, seed)
     return estimates

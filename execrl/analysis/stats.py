@@ -32,7 +32,13 @@ class Estimate:
 
 def per_cluster_sums(clusters: pd.Series, columns: pd.DataFrame) -> np.ndarray:
     """Sum ``columns`` within each cluster: one row per cluster, in sorted cluster order."""
-    return columns.astype(float).groupby(clusters.to_numpy(), sort=True).sum().to_numpy()
+    return pd.DataFrame(columns).astype(float).groupby(clusters.to_numpy(), sort=True).sum().to_numpy()
+
+
+def cluster_mean(clusters: pd.Series, values: pd.Series, seed: int) -> Estimate:
+    """The mean of ``values`` with a cluster-bootstrap interval (a share, for 0/1 values)."""
+    sums = per_cluster_sums(clusters, pd.DataFrame({"value": values.to_numpy(dtype=float), "n": 1.0}))
+    return cluster_bootstrap(sums, ratio(0, 1), seed)
 
 
 def resample_weights(n_clusters: int, resamples: int, seed: int) -> np.ndarray:

@@ -72,6 +72,7 @@ rule verification_paradox:
         overestimation=f"{ANALYSIS}/overestimation.parquet",
         hacking=f"{ANALYSIS}/hacking.parquet",
         control=f"{ANALYSIS}/reward_control.parquet",
+        control_summary=f"{ANALYSIS}/reward_control_summary.parquet",
         figure=report(f"{FIGURES}/paradox.svg", caption="../../report/captions/paradox.rst", category="Analyses"),
         hacking_figure=report(f"{FIGURES}/hacking.svg", caption="../../report/captions/hacking.rst", category="Analyses"),
     params:
@@ -97,7 +98,7 @@ rule claims:
         decay_fits=rules.complexity_progression.output.fits,
         turns=rules.complexity_progression.output.turns,
         overestimation=rules.verification_paradox.output.overestimation,
-        control=rules.verification_paradox.output.control,
+        control_summary=rules.verification_paradox.output.control_summary,
         gains=rules.training_summary.output.gains,
         metrics=RUN_METRICS,
     output:

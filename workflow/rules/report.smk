@@ -26,7 +26,7 @@ rule report:
         progression_figure=rules.complexity_progression.output.figure,
         overestimation=rules.verification_paradox.output.overestimation,
         hacking=rules.verification_paradox.output.hacking,
-        control=rules.verification_paradox.output.control,
+        control_summary=rules.verification_paradox.output.control_summary,
         paradox_figure=rules.verification_paradox.output.figure,
         hacking_figure=rules.verification_paradox.output.hacking_figure,
         claims=rules.claims.output.claims,
