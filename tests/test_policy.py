@@ -18,6 +18,7 @@ from execrl.policy.model import (
     KVCache,
     checkpoint_tokenizer,
     load_checkpoint,
+    prompt_group_scores,
     resolve_device,
     save_checkpoint,
     token_entropy,
@@ -247,6 +248,57 @@ def test_completion_scores_match_one_padded_batch(tiny, prompts):
     tiny.zero_grad()
 
 
+def test_a_group_sharing_a_prompt_scores_like_each_row_alone(tiny, prompts):
+    """The prompt run once for a group (``SharedPrefix``) gives every completion token the log-prob,
+    entropy and gradient of scoring each row by itself; rows of mixed prompts come back in order."""
+    prompt = prompts[1][:40]
+    completions = [[10, 11, 12, EOS_ID], [13], [14, 15, 16, 17, 18, EOS_ID]]
+
+    def alone(completion):
+        batch = pack_batch([prompt], [completion])
+        logp, entropy = token_logprobs_and_entropy(tiny, batch.sequences, batch.attention_mask, 0.8)
+        return logp[:, batch.prompt_width - 1 :][0], entropy[:, batch.prompt_width - 1 :][0]
+
+    logp, entropy = prompt_group_scores(tiny, prompt, completions, 0.8)
+    for row, completion in enumerate(completions):
+        expected_logp, expected_entropy = alone(completion)
+        assert torch.allclose(logp[row, : len(completion)], expected_logp, atol=1e-5)
+        assert torch.allclose(entropy[row, : len(completion)], expected_entropy, atol=1e-5)
+        assert torch.all(logp[row, len(completion) :] == 0)
+
+    def gradient(total):
+        tiny.zero_grad()
+        total.backward()
+        grad = tiny.wte.weight.grad.clone()
+        tiny.zero_grad()
+        return grad
+
+    shared = gradient(prompt_group_scores(tiny, prompt, completions, 0.8)[0].sum())
+    separate = gradient(sum(alone(c)[0].sum() for c in completions))
+    assert torch.allclose(shared, separate, atol=1e-5) and shared.abs().sum() > 0
+
+    mixed_prompts = [prompt, prompts[0][:9], prompt, prompts[0][:9]]
+    mixed = [[10, EOS_ID], [11, 12, EOS_ID], [13], [14, EOS_ID]]
+    (grouped, _), mask = GPTPolicy(tiny).score_completions(mixed_prompts, mixed)
+    (chunked,), expected_mask = completion_scores(lambda s, m: (token_logprobs(tiny, s, m),), mixed_prompts, mixed)
+    assert torch.equal(mask, expected_mask) and torch.allclose(grouped, chunked, atol=1e-5)
+
+
+def test_generation_runs_each_distinct_prompt_once_with_the_same_result(tiny, prompts):
+    """A group repeats its prompt; the prompt pass runs once per distinct prompt and every row
+    still decodes as if it had been prefilled alone."""
+    repeated = [prompts[0], prompts[2], prompts[0], prompts[2], prompts[1]]
+    calls = []
+    handle = tiny.wte.register_forward_hook(lambda module, args, out: calls.append(args[0].shape))
+    try:
+        grouped = generate(tiny, repeated, 12, temperature=0.0)
+    finally:
+        handle.remove()
+    assert calls[0][0] == 3  # the prompt pass: three distinct prompts
+    alone = [generate(tiny, [p], 12, temperature=0.0).completions[0] for p in repeated]
+    assert grouped.completions == alone
+
+
 # --- sampling ------------------------------------------------------------------------------------
 
 
@@ -408,6 +460,8 @@ def test_hf_policy_has_the_policy_interface(tiny_hf_model):
     logp, entropy = policy.token_logprobs_and_entropy(batch.sequences, batch.attention_mask)
     assert logp.shape == entropy.shape == (2, batch.sequences.shape[1] - 1)
     assert torch.all(logp[batch.loss_mask] <= 0)
+    (scored, _), mask = policy.score_completions(prompts, greedy.completions)
+    assert torch.allclose(scored[mask], logp[:, batch.prompt_width - 1 :][mask], atol=1e-5)
     # the cached sampling loop and the full log-prob pass agree on the greedy tokens
     logits = policy._logits(batch.sequences[:, :-1], batch.attention_mask[:, :-1])
     assert torch.equal(logits.argmax(-1)[batch.loss_mask], batch.sequences[:, 1:][batch.loss_mask])

@@ -19,7 +19,7 @@ import torch
 from torch import Tensor
 
 from execrl.policy.model import entropy_from_logits, logprobs_from_logits, resolve_device, scored_positions
-from execrl.policy.sampling import Generation, decode_loop
+from execrl.policy.sampling import Generation, completion_scores, decode_loop
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +154,12 @@ class HFPolicy:
         """Like ``execrl.policy.model.token_logprobs``; this computes the entropy too (it is cheap
         next to the forward pass)."""
         return self.token_logprobs_and_entropy(sequences, attention_mask, temperature)[0]
+
+    def score_completions(
+        self, prompts: Sequence[Sequence[int]], completions: Sequence[Sequence[int]], temperature: float = 1.0
+    ) -> tuple[tuple[Tensor, Tensor], Tensor]:
+        return completion_scores(lambda s, m: self.token_logprobs_and_entropy(s, m, temperature),
+                                 prompts, completions, self.pad_id, self.device)
 
 
 __all__ = ["HFPolicy"]

@@ -21,7 +21,8 @@ from __future__ import annotations
 import logging
 import math
 import os
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from execrl.policy.tokenizer import VOCAB_SIZE, Tokenizer
+from execrl.policy.tokenizer import PAD_ID, VOCAB_SIZE, Tokenizer
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +103,41 @@ class KVCache:
     def capacity(self) -> int:
         return self.keys[0].shape[2]
 
+    def extend(self, layer: int, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
+        """Write a forward call's keys and values after the cached ones; return all of them."""
+        start, end = self.length, self.length + k.shape[2]
+        if end > self.capacity:
+            raise ValueError(f"{end} tokens exceed the cache's capacity {self.capacity}")
+        self.keys[layer][:, :, start:end] = k
+        self.values[layer][:, :, start:end] = v
+        return self.keys[layer][:, :, :end], self.values[layer][:, :, :end]
+
+
+@dataclass
+class SharedPrefix:
+    """One prompt's keys and values, kept with their gradients, that a batch of completions attends to.
+
+    The first forward call (one row: the prompt) records them; a second call (the completions, any
+    number of rows) attends to the prompt and to itself. Unlike ``KVCache`` nothing is written in
+    place, so it works under autograd: the RL update scores a group's G completions of one prompt
+    with the prompt run once.
+    """
+
+    keys: list[Tensor] = field(default_factory=list)  # per layer, [1, n_head, prompt length, head_dim]
+    values: list[Tensor] = field(default_factory=list)
+    length: int = 0
+
+    def extend(self, layer: int, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
+        if self.length == 0:
+            if k.shape[0] != 1:
+                raise ValueError(f"a shared prefix is one prompt, got {k.shape[0]} rows")
+            self.keys.append(k)
+            self.values.append(v)
+            return k, v
+        rows = k.shape[0]
+        return (torch.cat([self.keys[layer].expand(rows, -1, -1, -1), k], dim=2),
+                torch.cat([self.values[layer].expand(rows, -1, -1, -1), v], dim=2))
+
 
 class CausalSelfAttention(nn.Module):
     def __init__(self, config: GPTConfig) -> None:
@@ -113,16 +149,13 @@ class CausalSelfAttention(nn.Module):
         self.resid_dropout = nn.Dropout(config.dropout)
 
     def forward(
-        self, x: Tensor, attn_mask: Tensor | None, is_causal: bool, cache: KVCache | None, layer: int
+        self, x: Tensor, attn_mask: Tensor | None, is_causal: bool, cache: KVCache | SharedPrefix | None, layer: int
     ) -> Tensor:
         B, T, C = x.shape
         q, k, v = self.c_attn(x).split(C, dim=2)
         q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
         if cache is not None:
-            start, end = cache.length, cache.length + T
-            cache.keys[layer][:, :, start:end] = k
-            cache.values[layer][:, :, start:end] = v
-            k, v = cache.keys[layer][:, :, :end], cache.values[layer][:, :, :end]
+            k, v = cache.extend(layer, k, v)
         y = F.scaled_dot_product_attention(
             q, k, v, attn_mask=attn_mask, dropout_p=self.dropout if self.training else 0.0, is_causal=is_causal
         )
@@ -149,7 +182,7 @@ class Block(nn.Module):
         self.mlp = MLP(config)
 
     def forward(
-        self, x: Tensor, attn_mask: Tensor | None, is_causal: bool, cache: KVCache | None, layer: int
+        self, x: Tensor, attn_mask: Tensor | None, is_causal: bool, cache: KVCache | SharedPrefix | None, layer: int
     ) -> Tensor:
         x = x + self.attn(self.ln_1(x), attn_mask, is_causal, cache, layer)
         return x + self.mlp(self.ln_2(x))
@@ -203,20 +236,19 @@ class GPT(nn.Module):
         targets: Tensor | None = None,
         *,
         attention_mask: Tensor | None = None,
-        cache: KVCache | None = None,
+        cache: KVCache | SharedPrefix | None = None,
     ) -> Tensor | tuple[Tensor, Tensor]:
         """Logits ``[B, T, vocab]`` for ``idx`` ``[B, T]``, and the mean cross-entropy over the targets
         that are not ``IGNORE_INDEX`` when ``targets`` (aligned with ``idx``) is given.
 
         ``attention_mask`` ``[B, past + T]`` covers the cached tokens too; None means no padding.
-        With ``cache``, ``idx`` holds only the new tokens, appended after ``cache.length``.
+        With ``cache`` (a ``KVCache`` or a ``SharedPrefix``), ``idx`` holds only the new tokens,
+        appended after ``cache.length``.
         """
         B, T = idx.shape
         past = cache.length if cache is not None else 0
         if past + T > self.config.block_size:
             raise ValueError(f"{past + T} tokens exceed block_size {self.config.block_size}")
-        if cache is not None and past + T > cache.capacity:
-            raise ValueError(f"{past + T} tokens exceed the cache's capacity {cache.capacity}")
         positions, attn_mask, is_causal = attention_layout(attention_mask, B, T, past, idx.device)
         x = self.drop(self.wte(idx) + self.wpe(positions))
         for layer, block in enumerate(self.blocks):
@@ -306,6 +338,34 @@ def token_logprobs_and_entropy(
         real = scored_positions(attention_mask).to(logp.device)
         logp, entropy = logp.masked_fill(~real, 0.0), entropy.masked_fill(~real, 0.0)
     return logp, entropy
+
+
+def prompt_group_scores(
+    model: GPT, prompt: Sequence[int], completions: Sequence[Sequence[int]], temperature: float = 1.0, pad_id: int = PAD_ID
+) -> tuple[Tensor, Tensor]:
+    """``(logp, entropy)`` ``[b, L]`` of each of ``completions`` after the one ``prompt`` they share
+    (L the longest completion; 0 past a row's end): column t scores completion token t. The prompt
+    runs once for all rows (``SharedPrefix``); the numbers are those of ``token_logprobs_and_entropy``
+    on each row alone, up to float rounding, and differentiable likewise."""
+    if temperature <= 0:
+        raise ValueError("log-probs need a positive temperature (greedy decoding has no distribution)")
+    if not prompt or not completions or any(len(c) == 0 for c in completions):
+        raise ValueError("need a non-empty prompt and at least one completion, none of them empty")
+    device, rows, longest = model.device, len(completions), max(len(c) for c in completions)
+    tokens = torch.full((rows, longest), pad_id, dtype=torch.long, device=device)
+    real = torch.zeros((rows, longest), dtype=torch.bool, device=device)
+    for row, completion in enumerate(completions):
+        tokens[row, : len(completion)] = torch.as_tensor(list(completion), dtype=torch.long)
+        real[row, : len(completion)] = True
+    prefix = SharedPrefix()
+    first = model(torch.as_tensor([list(prompt)], dtype=torch.long, device=device), cache=prefix)[:, -1:]
+    logits = first.expand(rows, -1, -1)  # the prompt's last position predicts every first token
+    if longest > 1:
+        seen = torch.cat([torch.ones((rows, len(prompt)), dtype=torch.long, device=device), real[:, :-1].long()], dim=1)
+        logits = torch.cat([logits, model(tokens[:, :-1], attention_mask=seen, cache=prefix)], dim=1)
+    logits = logits.float() / temperature
+    logp, entropy = logprobs_from_logits(logits, tokens), entropy_from_logits(logits)
+    return logp.masked_fill(~real, 0.0), entropy.masked_fill(~real, 0.0)
 
 
 def token_logprobs(
@@ -398,11 +458,13 @@ __all__ = [
     "GPTConfig",
     "IGNORE_INDEX",
     "KVCache",
+    "SharedPrefix",
     "attention_layout",
     "checkpoint_tokenizer",
     "entropy_from_logits",
     "load_checkpoint",
     "logprobs_from_logits",
+    "prompt_group_scores",
     "resolve_device",
     "save_checkpoint",
     "scored_positions",

@@ -31,6 +31,7 @@ from execrl.policy.model import (
     GPT,
     KVCache,
     load_checkpoint,
+    prompt_group_scores,
     token_logprobs,
     token_logprobs_and_entropy,
 )
@@ -233,6 +234,8 @@ def generate(
         )
 
         def step(new_tokens: Tensor, mask: Tensor) -> Tensor:
+            if cache.length == 0:
+                return prefill_once_per_prompt(model, cache, new_tokens, mask)
             return model(new_tokens, attention_mask=mask, cache=cache)[:, -1]
     else:
         seen: list[Tensor] = []
@@ -250,6 +253,21 @@ def generate(
         )
     finally:
         model.train(was_training)
+
+
+def prefill_once_per_prompt(model: GPT, cache: KVCache, tokens: Tensor, mask: Tensor) -> Tensor:
+    """Fill ``cache`` with the prompts ``tokens`` and return each row's next-token logits, running
+    each distinct prompt once: an RL group repeats one prompt G times, and the prompt pass is most
+    of a rollout's compute."""
+    distinct, row_of = torch.unique(torch.cat([tokens, mask], dim=1), dim=0, return_inverse=True)
+    width = tokens.shape[1]
+    once = KVCache.allocate(model.config, len(distinct), width, tokens.device, cache.keys[0].dtype)
+    logits = model(distinct[:, :width], attention_mask=distinct[:, width:], cache=once)[:, -1]
+    for layer in range(model.config.n_layer):
+        cache.keys[layer][:, :, :width] = once.keys[layer].index_select(0, row_of)
+        cache.values[layer][:, :, :width] = once.values[layer].index_select(0, row_of)
+    cache.length = width
+    return logits.index_select(0, row_of)
 
 
 # --- the policy interface ------------------------------------------------------------------------
@@ -291,6 +309,12 @@ class Policy(Protocol):
     def token_logprobs_and_entropy(
         self, sequences: Tensor, attention_mask: Tensor | None = None, temperature: float = 1.0
     ) -> tuple[Tensor, Tensor]: ...
+
+    def score_completions(
+        self, prompts: Sequence[Sequence[int]], completions: Sequence[Sequence[int]], temperature: float = 1.0
+    ) -> tuple[tuple[Tensor, Tensor], Tensor]:
+        """``((logp, entropy), mask)``, each ``[B, L]``: what the RL update reads (``completion_scores``)."""
+        ...
 
 
 @dataclass(eq=False)
@@ -361,6 +385,28 @@ class GPTPolicy:
     ) -> tuple[Tensor, Tensor]:
         return token_logprobs_and_entropy(self.model, sequences, attention_mask, temperature)
 
+    def score_completions(
+        self, prompts: Sequence[Sequence[int]], completions: Sequence[Sequence[int]], temperature: float = 1.0
+    ) -> tuple[tuple[Tensor, Tensor], Tensor]:
+        """Like ``completion_scores`` with ``token_logprobs_and_entropy``, but the rows that share a
+        prompt (an RL group) are scored together with the prompt run once (``prompt_group_scores``):
+        prompts are most of an update's tokens."""
+        if len(prompts) != len(completions) or not prompts:
+            raise ValueError(f"need equally many prompts and completions, got {len(prompts)} and {len(completions)}")
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for row, prompt in enumerate(prompts):
+            groups.setdefault(tuple(prompt), []).append(row)
+        longest = max(len(c) for c in completions)
+        order, parts = [], []
+        for prompt, rows in groups.items():
+            scores = prompt_group_scores(self.model, prompt, [completions[i] for i in rows], temperature, self.pad_id)
+            parts.append(tuple(torch.nn.functional.pad(t, (0, longest - t.shape[1])) for t in scores))
+            order.extend(rows)
+        restore = torch.argsort(torch.tensor(order, device=self.device))
+        logp, entropy = (torch.cat(column).index_select(0, restore) for column in zip(*parts))
+        lengths = torch.tensor([len(c) for c in completions], device=self.device)
+        return (logp, entropy), torch.arange(longest, device=self.device)[None, :] < lengths[:, None]
+
 
 __all__ = [
     "GPTPolicy",
@@ -372,5 +418,6 @@ __all__ = [
     "decode_loop",
     "generate",
     "pack_batch",
+    "prefill_once_per_prompt",
     "sample_next_token",
 ]

@@ -25,8 +25,8 @@ from typing import Any
 
 import torch
 
-from execrl.policy.model import load_checkpoint, save_checkpoint, token_logprobs
-from execrl.policy.sampling import GPTPolicy, completion_scores
+from execrl.policy.model import load_checkpoint, save_checkpoint
+from execrl.policy.sampling import GPTPolicy, Policy
 from execrl.rl.losses import (
     LOSSES,
     SCALE_ADVANTAGES,
@@ -64,6 +64,9 @@ class TrainConfig:
     overlong_cache: int = 32  # dapo's soft overlong penalty ramps over the last this-many tokens
     dapo_max_draws: int = 4  # dapo's dynamic sampling: batches drawn at most to fill one step
     checkpoint_every: int = 10
+    # Recipes without a KL term need no reference pass to update; they log the KL to the warm start
+    # (a drift diagnostic) every this many steps and leave it NaN in between.
+    kl_every: int = 10
     levels: tuple[int, ...] = (1, 2, 3, 4)  # levels of the training split RL draws tasks from
 
     def __post_init__(self) -> None:
@@ -79,8 +82,13 @@ def loss_hyperparameters(config: TrainConfig) -> dict[str, Any]:
     return {"grpo": {"beta": config.kl_beta}, "dr_grpo": {"max_len": config.max_new_tokens}}.get(config.method, {})
 
 
+def needs_reference(config: TrainConfig) -> bool:
+    """Whether the loss itself reads the reference policy's log-probs (grpo's KL penalty)."""
+    return config.method == "grpo" and config.kl_beta != 0
+
+
 def train(
-    policy: GPTPolicy,
+    policy: Policy,
     tasks: Sequence[ProceduralTask],
     config: TrainConfig,
     sandbox: Sandbox,
@@ -92,7 +100,8 @@ def train(
 
     ``fingerprint`` names what the run started from (e.g. hashes of the warm start and the tasks):
     a resume point written under another fingerprint or config is stale and is ignored."""
-    reference = copy.deepcopy(policy.model).eval().requires_grad_(False)  # the warm start: KL anchor
+    reference = copy.copy(policy)  # the warm start, frozen: the KL anchor
+    reference.model = copy.deepcopy(policy.model).eval().requires_grad_(False)
     optimizer = torch.optim.AdamW(policy.model.parameters(), lr=config.lr, weight_decay=0.0, betas=(0.9, 0.95))
     tasks = [t for t in tasks if t.level in config.levels]
     if len(tasks) < config.tasks_per_step:
@@ -115,6 +124,7 @@ def train(
         advantages = group_advantages(rewards, config.group_size, scale=SCALE_ADVANTAGES[config.method])
         update_started = time.perf_counter()
         losses = _update(policy, reference, optimizer, batch, rewards, advantages, config, step)
+        losses.setdefault("kl", float("nan"))
         ended = time.perf_counter()
         row = {"step": step + 1, "draws": draws, **_batch_metrics(batch, rewards, config), **losses}
         metrics.append(row)
@@ -163,17 +173,19 @@ def _shaped_rewards(batch: Rollout, config: TrainConfig) -> torch.Tensor:
 
 
 def _update(policy, reference, optimizer, batch: Rollout, rewards, advantages, config: TrainConfig, step: int) -> dict[str, float]:
-    def scores(model_scores):
-        return completion_scores(model_scores, batch.prompts, batch.completions, policy.pad_id, policy.device)
+    def scores(scorer: Policy):
+        return scorer.score_completions(batch.prompts, batch.completions, config.temperature)
 
-    with torch.no_grad():
-        (ref_logp,), _ = scores(lambda s, m: (token_logprobs(reference, s, m, config.temperature),))
+    ref_logp = None
+    if needs_reference(config) or (step + 1) % config.kl_every == 0:
+        with torch.no_grad():
+            (ref_logp, _), _ = scores(reference)
     truncated = torch.tensor(batch.truncated)
     loss_fn, hyper = LOSSES[config.method], loss_hyperparameters(config)
     totals: dict[str, float] = {}
     old_logp = None
     for _ in range(config.updates_per_step):
-        (logp, entropy), mask = scores(lambda s, m: policy.token_logprobs_and_entropy(s, m, config.temperature))
+        (logp, entropy), mask = scores(policy)
         if old_logp is None:  # the policy that sampled the batch is the one before the first update
             old_logp = logp.detach()
         inputs = LossInputs(logp, old_logp, advantages, mask, ref_logp=ref_logp, rewards=rewards, truncated=truncated,
