@@ -6,6 +6,8 @@ from execrl.rl.summary import WARM_START, run_name
 TRAIN_RUNS = [run_name(run["method"], run["reward"], seed) for run in config["train"]["runs"] for seed in config["train"]["seeds"]]
 RUN_DIR = f"{RESULTS}/train/{run_name('{method}', '{reward}', '{seed}')}"
 POLICY_CODE = ("policy", "tasks/procedural.py", "io.py", "logs.py")
+# The rules that run the policy ask a cluster for a GPU when the config names one (device: cuda).
+POLICY_GPUS = 1 if config["policy"]["device"] == "cuda" else 0
 
 
 rule pretrain:
@@ -31,6 +33,7 @@ rule pretrain:
     resources:
         mem_mb=4096,
         runtime=30,
+        gpu=POLICY_GPUS,
     script:
         "../../scripts/pretrain.py"
 
@@ -62,7 +65,7 @@ rule train:
     resources:
         mem_mb=4096,
         runtime=30,
-        gpu=1 if config["policy"]["device"] == "cuda" else 0,
+        gpu=POLICY_GPUS,
     script:
         "../../scripts/train.py"
 
@@ -89,6 +92,7 @@ rule evaluate:
     resources:
         mem_mb=4096,
         runtime=20,
+        gpu=POLICY_GPUS,
     script:
         "../../scripts/evaluate.py"
 
