@@ -78,5 +78,23 @@ def rule_run_times(folder: Path) -> list[dict[str, Any]]:
             header, values = fh.readline().split("\t"), fh.readline().split("\t")
         record = dict(zip((h.strip() for h in header), (v.strip() for v in values)))
         rows.append({"job": path.relative_to(folder).with_suffix("").as_posix(), "seconds": float(record["s"]),
-                     "cpu_seconds": float(record.get("cpu_time", "nan")), "max_rss_mb": float(record["max_rss"])})
+                     "cpu_seconds": float(record.get("cpu_time", "nan")), "max_rss_mb": float(record["max_rss"]),
+                     "ended": path.stat().st_mtime})
     return rows
+
+
+def busy_seconds(rows: list[dict[str, Any]]) -> float:
+    """Wall-clock seconds during which at least one of the jobs ran: the union of their intervals.
+
+    Snakemake writes a benchmark file when its job ends, so a job spans [mtime - seconds, mtime]. For
+    one uninterrupted run this is the run's duration; time between separate invocations (a partial
+    rerun days later) is not counted."""
+    total, start, end = 0.0, None, None
+    for begin, finish in sorted((row["ended"] - row["seconds"], row["ended"]) for row in rows):
+        if end is not None and begin <= end:
+            end = max(end, finish)
+            continue
+        if end is not None:
+            total += end - start
+        start, end = begin, finish
+    return total + (end - start if end is not None else 0.0)

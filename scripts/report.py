@@ -10,7 +10,7 @@ from execrl.analysis.progression import AXES
 from execrl.analysis.stats import RESAMPLES
 from execrl.io import read_json
 from execrl.logs import log_to
-from execrl.provenance import config_hash, git_commit, machine, package_versions, rule_run_times
+from execrl.provenance import busy_seconds, config_hash, git_commit, machine, package_versions, rule_run_times
 from execrl.reporting.figures import bar_chart
 from execrl.reporting.html import render_report
 
@@ -206,7 +206,8 @@ def claims_section(inputs) -> dict:
 def run_times_section(folder: Path) -> dict:
     """Per-job run times of this results tree (a job still to finish when the report renders is absent)."""
     rows = rule_run_times(folder)
-    return {"rows": rows, "total_seconds": sum(r["seconds"] for r in rows), "source": f"{folder}/*.tsv"}
+    return {"rows": rows, "total_seconds": sum(r["seconds"] for r in rows), "busy_seconds": busy_seconds(rows),
+            "source": f"{folder}/*.tsv"}
 
 
 def summary_section(context: dict) -> dict:
@@ -253,6 +254,8 @@ def build_context(inputs, config: dict, benchmarks: str) -> dict:
         "hostile": hostile_section(pd.read_parquet(inputs.hostile), read_json(inputs.hostile_summary), inputs.hostile),
         "capabilities": {"layers": read_json(inputs.capabilities), "source": inputs.capabilities},
         "benchmark": benchmark_section(read_json(inputs.benchmark), inputs.benchmark),
+        "cfg": config,
+        "resamples": RESAMPLES,
         "config_yaml": yaml.safe_dump(config, sort_keys=True),
         "config_hash": config_hash(config),
         "packages": package_versions(),

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -41,12 +45,60 @@ def planned_rules(workdir: Path, *args: str) -> set[str]:
     return set(re.findall(r"^(?:local)?rule (\w+):$", proc.stdout + proc.stderr, re.M)) - {"all"}
 
 
+def fresh_copy(tmp_path_factory, name: str) -> Path:
+    workdir = tmp_path_factory.mktemp(name) / "execrl"
+    shutil.copytree(REPO, workdir, ignore=NOT_COPIED)
+    return workdir
+
+
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory) -> Path:
-    workdir = tmp_path_factory.mktemp("workflow") / "execrl"
-    shutil.copytree(REPO, workdir, ignore=NOT_COPIED)
+    workdir = fresh_copy(tmp_path_factory, "workflow")
     snakemake(workdir, "--cores", "2")
     return workdir
+
+
+RESUME_POINT = "results/train/grpo_plus-outcome-s0/resume.pt"
+
+
+@pytest.fixture(scope="module")
+def resumed_run(tmp_path_factory) -> Path:
+    """A second run in another fresh directory, killed (SIGKILL, the whole process group: no clean-up)
+    as soon as the RL run has written its first resume point, then started again as README.md says."""
+    workdir = fresh_copy(tmp_path_factory, "resumed")
+    cmd = [sys.executable, "-m", "snakemake", "--configfile", "config/smoke.yaml", "--cores", "2"]
+    run = subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 600
+        while not (workdir / RESUME_POINT).exists():
+            assert run.poll() is None, "the run ended before the RL run wrote a resume point"
+            assert time.monotonic() < deadline, "no resume point within 10 minutes"
+            time.sleep(0.05)
+    finally:
+        os.killpg(run.pid, signal.SIGKILL)
+        run.wait()
+    assert not (workdir / "results/train/grpo_plus-outcome-s0/metrics.parquet").exists()  # killed mid-training
+    snakemake(workdir, "--unlock")
+    snakemake(workdir, "--cores", "2", "--rerun-incomplete")
+    return workdir
+
+
+# Files that hold seconds, not results (the tables beside them are compared), and the files that
+# are neither tables nor deterministic by design: logs, benchmark records, the report (it shows run
+# times) and checkpoints (resume points hold timings).
+TIMING_FILES = {"sandbox/benchmark.parquet", "sandbox/benchmark_summary.json", "train/benchmark.json",
+                "train/pretrain/timings.json", "train/grpo_plus-outcome-s0/timings.parquet"}
+NOT_TABLES = ("logs/", "benchmarks/", "report/")
+
+
+def result_tables(workdir: Path) -> dict[str, str]:
+    """sha256 of every result table under results/, by path."""
+    tables = {}
+    for path in sorted((workdir / "results").rglob("*")):
+        name = path.relative_to(workdir / "results").as_posix()
+        if path.is_file() and path.suffix != ".pt" and name not in TIMING_FILES and not name.startswith(NOT_TABLES):
+            tables[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return tables
 
 
 ANALYSES = {"signal_quality", "complexity_progression", "verification_paradox", "claims", "training_curves"}
@@ -98,13 +150,13 @@ def test_sandbox_outputs_of_a_full_run(finished_run):
 def test_training_outputs_of_a_full_run(finished_run):
     train = finished_run / "results/train"
     metrics = pd.read_parquet(train / "grpo_plus-outcome-s0/metrics.parquet")
-    assert list(metrics["step"]) == [1, 2, 3] and metrics["reward_mean"].between(0, 1).all()
+    assert list(metrics["step"]) == [1, 2, 3, 4, 5, 6] and metrics["reward_mean"].between(0, 1).all()
     assert not {"generation_s", "sandbox_s", "update_s"} & set(metrics.columns)  # timings live apart
     gains = pd.read_parquet(train / "gains.parquet")
     single = gains[(gains["mode"] == "single_turn") & (gains["k"] == 1)]
     assert set(single["tier"]) == {"visible", "hidden"} and (single["seeds"] == 1).all()
     benchmark = json.loads((train / "benchmark.json").read_text())["grpo_plus-outcome-s0"]
-    assert benchmark["steps"] == 3 and 0 < benchmark["sandbox_share"] < 1
+    assert benchmark["steps"] == 6 and 0 < benchmark["sandbox_share"] < 1
 
 
 def test_analysis_outputs_of_a_full_run(finished_run):
@@ -153,6 +205,60 @@ def test_snakemake_report_has_the_captions(finished_run, tmp_path):
         text = "".join(archive.read(name).decode("utf-8", "replace") for name in names if name.endswith(".html"))
     assert any(name.endswith("signal_quality.svg") for name in names) and any(name.endswith("index.html") for name in names)
     assert "predictor of correctness on the strongest tier" in text  # the figure's caption
+
+
+def test_an_interrupted_run_resumes_training_from_its_checkpoint(resumed_run):
+    log = (resumed_run / "results/logs/train/grpo_plus-outcome-s0.log").read_text()
+    resumed_at = [int(step) for step in re.findall(r"resumed \S+resume\.pt at step (\d+)", log)]
+    assert resumed_at and 0 < resumed_at[0] < 6, log[-2000:]
+    proc = snakemake(resumed_run, "--dry-run")
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_two_runs_in_fresh_directories_give_byte_identical_tables(finished_run, resumed_run):
+    """The second run was also killed mid-training and resumed: neither the directory nor the
+    interruption changes a byte of any result table."""
+    first, second = result_tables(finished_run), result_tables(resumed_run)
+    assert len(first) >= 40 and "train/grpo_plus-outcome-s0/metrics.parquet" in first
+    assert set(first) == set(second)
+    assert [name for name in first if first[name] != second[name]] == []
+    for name in TIMING_FILES:
+        assert (finished_run / "results" / name).is_file()  # what is left out exists, and only holds timings
+
+
+@pytest.mark.parametrize(
+    ("module", "expected"),
+    [
+        ("analysis/claims.py", {"claims", "report"}),
+        ("tasks/mutants.py", {"mutants", "mutation_scores", *MUTANT_ANALYSES, "report"}),
+        ("rl/losses.py", TRAINING_DOWNSTREAM),
+    ],
+)
+def test_editing_a_module_reruns_the_rules_whose_code_uses_it(finished_run, module, expected):
+    path = finished_run / "execrl" / module
+    original = path.read_bytes()
+    try:
+        path.write_bytes(original + b"\n# an edit\n")
+        assert planned_rules(finished_run) == expected
+    finally:
+        path.write_bytes(original)
+    assert planned_rules(finished_run) == set()
+
+
+def test_the_cluster_profile_asks_slurm_for_each_rules_resources(finished_run):
+    accounts = ["--default-resources", "slurm_account=lab", "slurm_partition=cpu"]
+
+    def planned_jobs(*args):
+        proc = snakemake(finished_run, "--profile", "profiles/slurm", "--dry-run", "--forceall", *accounts, *args)
+        return re.findall(r"^rule (\w+):\n(?:    .*\n)*?    resources: (.*)$", proc.stdout + proc.stderr, re.M)
+
+    jobs = planned_jobs()
+    assert {rule for rule, _ in jobs} >= {"humaneval_tasks", "sandbox_benchmark", "pretrain", "train", "report"}
+    for rule, resources in jobs:
+        assert "slurm_account=lab" in resources and "mem_mb=" in resources and "runtime=" in resources, rule
+    assert all("gpu=0" in resources for rule, resources in jobs if rule in {"pretrain", "train", "evaluate"})
+    on_gpu = planned_jobs("--config", "policy={device: cuda}")
+    assert {rule for rule, resources in on_gpu if "gpu=1" in resources} == {"pretrain", "train", "evaluate"}
 
 
 def test_nothing_to_do_after_a_finished_run(finished_run):
