@@ -120,6 +120,7 @@ rule procedural_tasks:
         f"{RESULTS}/logs/procedural_tasks.log",
     benchmark:
         f"{RESULTS}/benchmarks/procedural_tasks.tsv"
+    priority: 10  # the head of the longest chain (suite, warm start, RL runs, evaluations)
     threads: config["sandbox"]["workers"]
     resources:
         mem_mb=2048,
