@@ -26,7 +26,7 @@ from typing import Any
 import torch
 
 from execrl.policy.model import load_checkpoint, save_checkpoint
-from execrl.policy.sampling import GPTPolicy, Policy
+from execrl.policy.sampling import Policy
 from execrl.rl.losses import (
     LOSSES,
     SCALE_ADVANTAGES,
