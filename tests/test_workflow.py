@@ -240,13 +240,35 @@ def test_an_interrupted_run_resumes_training_from_its_checkpoint(resumed_run):
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
 
+# The tables that read the benchmarks' verdicts. A program within its measured time limit on a quiet
+# machine can exceed it on a loaded one (seen: the canonical HumanEval/96 solution on HumanEval+ passed
+# in one run and timed out in the other), so these may differ between runs, and only through a
+# verdict that met a limit in one of them. Open: issue 8.
+LIMIT_DEPENDENT = {f"tasks/{b}_{kind}" for b in ("humaneval", "mbppplus")
+                   for kind in ("mutant_verdicts.parquet", "mutation_scores.json")} | {
+    "analysis/signal_quality.parquet", "analysis/signal_samples.parquet", "analysis/claims.parquet",
+    "analysis/overestimation.parquet", "figures/signal_quality.svg", "figures/paradox.svg"}
+
+
+def verdicts_that_differ(first: Path, second: Path) -> pd.DataFrame:
+    a, b = pd.read_parquet(first), pd.read_parquet(second)
+    return pd.concat([a, b["status"].rename("other_status")], axis=1)[a["passed"] != b["passed"]]
+
+
 def test_two_runs_in_fresh_directories_give_byte_identical_tables(finished_run, resumed_run):
     """The second run was also killed mid-training and resumed: neither the directory nor the
-    interruption changes a byte of any result table."""
+    interruption changes a byte of any result table, but for verdicts that met a time limit."""
     first, second = result_tables(finished_run), result_tables(resumed_run)
     assert len(first) >= 40 and "train/grpo_plus-outcome-s0/metrics.parquet" in first
     assert set(first) == set(second)
-    assert [name for name in first if first[name] != second[name]] == []
+    differing = {name for name in first if first[name] != second[name]}
+    assert differing <= LIMIT_DEPENDENT, differing - LIMIT_DEPENDENT
+    for benchmark in ("humaneval", "mbppplus"):
+        name = f"tasks/{benchmark}_mutant_verdicts.parquet"
+        flipped = verdicts_that_differ(finished_run / "results" / name, resumed_run / "results" / name)
+        assert (flipped["status"].isin(LIMIT_STATUSES) | flipped["other_status"].isin(LIMIT_STATUSES)).all(), flipped
+    if differing:
+        assert any(name.endswith("mutant_verdicts.parquet") for name in differing)  # the cause is a verdict
     for name in TIMING_FILES:
         assert (finished_run / "results" / name).is_file()  # what is left out exists, and only holds timings
 
