@@ -89,12 +89,8 @@ def busy_seconds(rows: list[dict[str, Any]]) -> float:
     Snakemake writes a benchmark file when its job ends, so a job spans [mtime - seconds, mtime]. For
     one uninterrupted run this is the run's duration; time between separate invocations (a partial
     rerun days later) is not counted."""
-    total, start, end = 0.0, None, None
+    total, covered_until = 0.0, float("-inf")
     for begin, finish in sorted((row["ended"] - row["seconds"], row["ended"]) for row in rows):
-        if end is not None and begin <= end:
-            end = max(end, finish)
-            continue
-        if end is not None:
-            total += end - start
-        start, end = begin, finish
-    return total + (end - start if end is not None else 0.0)
+        total += max(0.0, finish - max(begin, covered_until))  # only the part no earlier job covered
+        covered_until = max(covered_until, finish)
+    return total

@@ -123,11 +123,12 @@ def training_section(inputs, config: dict) -> dict:
         "warm_start_pass": {tier: float(frame["warm_start"].iloc[0]) for tier, frame in overall.groupby("tier")},
         "by_level": by_level.to_dict("records"),
         "cost": read_json(inputs.train_benchmark), "cost_source": inputs.train_benchmark,
-        "curves": training_curves_figure(inputs), "curves_source": inputs.training_curves_figure,
+        "curves": curves_figure(inputs), "curves_source": inputs.training_curves_figure,
     }
 
 
-def training_curves_figure(inputs) -> dict:
+def curves_figure(inputs) -> dict:
+    """The training-curves figure (drawn by rule training_curves) with its alt text and caption."""
     curves = pd.read_parquet(inputs.training_curves)
     reward = curves[curves["metric"] == "reward_mean"]
     alt = "Line charts of training metrics over steps: " + "; ".join(

@@ -91,38 +91,13 @@ TIMING_FILES = {"sandbox/benchmark.parquet", "sandbox/benchmark_summary.json", "
                 "train/pretrain/timings.json", "train/grpo_plus-outcome-s0/timings.parquet",
                 "tasks/humaneval_limits.json", "tasks/mbppplus_limits.json"}
 NOT_TABLES = ("logs/", "benchmarks/", "report/")
-# A verdict stopped by a time or memory limit depends on the machine's speed: which limit a program
-# meets first, and how many tests it finished before (a slow canonical HumanEval+ solution under load
-# is one). Such verdicts are compared on the decision alone, pass or fail; every other row and column
-# as it is.
-LIMIT_STATUSES = {"timeout", "memory_exceeded"}
-STOPPED_DETAILS = ("status", "first_error", "tests_passed", "tests_run")
-
-
-def comparable(path: Path) -> bytes:
-    if path.suffix == ".parquet":
-        table = pd.read_parquet(path)
-        if "status" in table.columns:
-            stopped = table["status"].isin(LIMIT_STATUSES)
-            for column in (c for c in STOPPED_DETAILS if c in table.columns):
-                table[column] = table[column].astype(object).where(~stopped, "stopped by a limit")
-            return table.to_csv(index=False).encode()
-    if path.name.endswith("_mutation_scores.json"):
-        scores = json.loads(path.read_text())
-        for failure in scores["canonical_failures"]:
-            if failure["status"] in LIMIT_STATUSES:
-                failure.update(dict.fromkeys(("status", "tests_passed"), "stopped by a limit"))
-        return json.dumps(scores, sort_keys=True).encode()
-    return path.read_bytes()
-
-
 def result_tables(workdir: Path) -> dict[str, str]:
-    """sha256 of every result table under results/, by path (see ``comparable``)."""
+    """sha256 of every result table under results/, by path."""
     tables = {}
     for path in sorted((workdir / "results").rglob("*")):
         name = path.relative_to(workdir / "results").as_posix()
         if path.is_file() and path.suffix != ".pt" and name not in TIMING_FILES and not name.startswith(NOT_TABLES):
-            tables[name] = hashlib.sha256(comparable(path)).hexdigest()
+            tables[name] = hashlib.sha256(path.read_bytes()).hexdigest()
     return tables
 
 
@@ -248,11 +223,13 @@ LIMIT_DEPENDENT = {f"tasks/{b}_{kind}" for b in ("humaneval", "mbppplus")
                    for kind in ("mutant_verdicts.parquet", "mutation_scores.json")} | {
     "analysis/signal_quality.parquet", "analysis/signal_samples.parquet", "analysis/claims.parquet",
     "analysis/overestimation.parquet", "figures/signal_quality.svg", "figures/paradox.svg"}
+LIMIT_STATUSES = {"timeout", "memory_exceeded"}
 
 
 def verdicts_that_differ(first: Path, second: Path) -> pd.DataFrame:
+    """The rows of two verdict tables that differ in any column, with the other run's status beside them."""
     a, b = pd.read_parquet(first), pd.read_parquet(second)
-    return pd.concat([a, b["status"].rename("other_status")], axis=1)[a["passed"] != b["passed"]]
+    return a.assign(other_status=b["status"])[(a.astype(str) != b.astype(str)).any(axis=1)]
 
 
 def test_two_runs_in_fresh_directories_give_byte_identical_tables(finished_run, resumed_run):

@@ -114,16 +114,26 @@ def completion_scores(
     procedural suite this halves the tokens of an RL update. Gradients flow through the result."""
     if len(prompts) != len(completions) or not prompts:
         raise ValueError(f"need equally many prompts and completions, got {len(prompts)} and {len(completions)}")
-    longest = max(len(c) for c in completions)
     order = sorted(range(len(prompts)), key=lambda i: (len(prompts[i]), len(completions[i])))
     chunks: list[tuple[Tensor, ...]] = []
     for start in range(0, len(order), rows_per_chunk):
         rows = order[start : start + rows_per_chunk]
         packed = pack_batch([prompts[i] for i in rows], [completions[i] for i in rows], pad_id, device)
-        aligned = (t[:, packed.prompt_width - 1 :] for t in score(packed.sequences, packed.attention_mask))
-        chunks.append(tuple(torch.nn.functional.pad(t, (0, longest - t.shape[1])) for t in aligned))
+        chunks.append(tuple(t[:, packed.prompt_width - 1 :] for t in score(packed.sequences, packed.attention_mask)))
+    return in_row_order(chunks, order, completions, device)
+
+
+def in_row_order(
+    chunks: Sequence[tuple[Tensor, ...]], order: Sequence[int], completions: Sequence[Sequence[int]],
+    device: torch.device | str,
+) -> tuple[tuple[Tensor, ...], Tensor]:
+    """Per-chunk scores (each ``[b, l]``, column t for completion token t; the chunks hold the rows
+    ``order`` lists, in that order) as ``[B, L]`` tensors in the original row order, L the longest
+    completion, and the ``[B, L]`` mask of real completion tokens."""
+    longest = max(len(c) for c in completions)
+    padded = [tuple(torch.nn.functional.pad(t, (0, longest - t.shape[1])) for t in chunk) for chunk in chunks]
     restore = torch.argsort(torch.tensor(order, device=device))  # sorted position of each original row
-    scores = tuple(torch.cat(parts).index_select(0, restore) for parts in zip(*chunks))
+    scores = tuple(torch.cat(column).index_select(0, restore) for column in zip(*padded))
     lengths = torch.tensor([len(c) for c in completions], device=device)
     return scores, torch.arange(longest, device=device)[None, :] < lengths[:, None]
 
@@ -396,16 +406,9 @@ class GPTPolicy:
         groups: dict[tuple[int, ...], list[int]] = {}
         for row, prompt in enumerate(prompts):
             groups.setdefault(tuple(prompt), []).append(row)
-        longest = max(len(c) for c in completions)
-        order, parts = [], []
-        for prompt, rows in groups.items():
-            scores = prompt_group_scores(self.model, prompt, [completions[i] for i in rows], temperature, self.pad_id)
-            parts.append(tuple(torch.nn.functional.pad(t, (0, longest - t.shape[1])) for t in scores))
-            order.extend(rows)
-        restore = torch.argsort(torch.tensor(order, device=self.device))
-        logp, entropy = (torch.cat(column).index_select(0, restore) for column in zip(*parts))
-        lengths = torch.tensor([len(c) for c in completions], device=self.device)
-        return (logp, entropy), torch.arange(longest, device=self.device)[None, :] < lengths[:, None]
+        chunks = [prompt_group_scores(self.model, prompt, [completions[i] for i in rows], temperature, self.pad_id)
+                  for prompt, rows in groups.items()]
+        return in_row_order(chunks, [row for rows in groups.values() for row in rows], completions, self.device)
 
 
 __all__ = [
@@ -417,6 +420,7 @@ __all__ = [
     "completion_scores",
     "decode_loop",
     "generate",
+    "in_row_order",
     "pack_batch",
     "prefill_once_per_prompt",
     "sample_next_token",

@@ -83,8 +83,8 @@ def loss_hyperparameters(config: TrainConfig) -> dict[str, Any]:
 
 
 def needs_reference(config: TrainConfig) -> bool:
-    """Whether the loss itself reads the reference policy's log-probs (grpo's KL penalty)."""
-    return config.method == "grpo" and config.kl_beta != 0
+    """Whether the loss itself reads the reference policy's log-probs: a KL penalty (grpo's ``beta``)."""
+    return loss_hyperparameters(config).get("beta", 0.0) != 0.0
 
 
 def train(
@@ -124,7 +124,6 @@ def train(
         advantages = group_advantages(rewards, config.group_size, scale=SCALE_ADVANTAGES[config.method])
         update_started = time.perf_counter()
         losses = _update(policy, reference, optimizer, batch, rewards, advantages, config, step)
-        losses.setdefault("kl", float("nan"))
         ended = time.perf_counter()
         row = {"step": step + 1, "draws": draws, **_batch_metrics(batch, rewards, config), **losses}
         metrics.append(row)
@@ -198,7 +197,7 @@ def _update(policy, reference, optimizer, batch: Rollout, rewards, advantages, c
         for key, value in output.metrics.items():
             totals[key] = totals.get(key, 0.0) + value / config.updates_per_step
     keep = ("loss", "clip_frac_low", "clip_frac_high", "kl", "entropy", "ratio_mean", "ratio_std")
-    return {key: totals[key] for key in keep if key in totals}
+    return {key: totals.get(key, float("nan")) for key in keep}  # kl is absent on steps without a reference pass
 
 
 def _batch_metrics(batch: Rollout, rewards: torch.Tensor, config: TrainConfig) -> dict[str, float]:
