@@ -287,6 +287,20 @@ def test_shortcuts_pass_visible_and_some_fail_hidden_and_strong(sandbox, single)
     assert shortcut_program(single[0]) == single[0].prompt + single[0].shortcut_solution
 
 
+def test_one_job_on_every_tier_judges_like_a_job_per_tier(sandbox, single):
+    # the reference, the shortcut (right on visible tests, wrong on some held-out ones) and a crash
+    tasks = [t for t in single if t.has_shortcut][:3]
+    for task in tasks:
+        for completion in (task.canonical_solution, task.shortcut_solution, "    return 1 // 0\n", "    return (\n"):
+            program = task.program(completion)
+            judgement = task.judgement(sandbox.run(task.all_tiers_job("j", program)))
+            for tier in TIERS:
+                alone, part = sandbox.run(task.job("j", program, tier)), getattr(judgement, tier)
+                assert (part.id, part.status, part.tests_passed, part.tests_total, part.first_error, part.outcomes) == (
+                    f"j@{tier}", alone.status, alone.tests_passed, alone.tests_total, alone.first_error, alone.outcomes)
+    assert any(not judge(sandbox, [t], [t.shortcut_solution])[0].hidden.passed for t in tasks)
+
+
 def test_next_turn_prompt_lists_failed_visible_tests_only(sandbox):
     task = build_task(EXAMPLE)
     wrong = "    return 7\n"

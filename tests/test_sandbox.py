@@ -87,6 +87,31 @@ def test_unserialisable_output_fails(sandbox):
     assert {o.status for o in verdict.outcomes} == {"unserialisable"}
 
 
+def test_parts_of_a_verdict_are_judged_as_their_own_jobs(sandbox):
+    # tests 0-1 and 4-5 pass, test 2 is wrong, test 3 raises: each part is what a job of its tests gives
+    program = "def add(a, b):\n    if a == 3:\n        raise KeyError(a)\n    return a + b if a != 2 else 0\n"
+    tests = (Test((1, 2), 3), Test((0, 0), 0), Test((2, 2), 4), Test((3, 3), 6), Test((4, 1), 5), Test((5, 1), 6))
+    whole = sandbox.run(job(program, tests))
+    parts = [whole.part(name, start, stop) for name, start, stop in (("a", 0, 2), ("b", 2, 4), ("c", 4, 6))]
+    for part, (start, stop) in zip(parts, [(0, 2), (2, 4), (4, 6)]):
+        alone = sandbox.run(job(program, tests[start:stop]))
+        assert (part.status, part.tests_passed, part.tests_run, part.tests_total, part.first_error, part.outcomes) == (
+            alone.status, alone.tests_passed, alone.tests_run, alone.tests_total, alone.first_error, alone.outcomes)
+    assert [p.status for p in parts] == ["passed", "failed", "passed"] and parts[1].first_error == "WrongAnswer"
+
+
+def test_a_part_the_program_never_reached_takes_the_reason_it_stopped(sandbox):
+    program = "import time\ndef add(a, b):\n    if a == 3:\n        time.sleep(30)\n    return a + b\n"
+    tests = (Test((1, 2), 3), Test((3, 3), 6, timeout_s=0.3), Test((0, 0), 0))
+    whole = sandbox.run(job(program, tests, timeout_s=20))
+    first, hung, after = whole.part("a", 0, 1), whole.part("b", 1, 2), whole.part("c", 2, 3)
+    assert first.passed
+    assert (hung.status, hung.first_error, hung.tests_run) == ("timeout", "Timeout", 0)
+    assert (after.status, after.first_error, after.outcomes[0].status) == ("timeout", "Timeout", "missing")
+    unparsable = sandbox.run(job("def add(a, b)\n", tests))
+    assert {unparsable.part("x", 0, 1).status, unparsable.part("y", 1, 3).status} == {"syntax_error"}
+
+
 def test_wall_clock_limit_kills_a_sleeping_job(sandbox):
     start = time.monotonic()
     verdict = sandbox.run(job("import time\ndef add(a, b):\n    time.sleep(60)\n", timeout_s=0.5))

@@ -1,6 +1,6 @@
 """Rollouts: a batch of tasks times a group of G samples, each judged by the sandbox.
 
-Every sample is judged on the three tiers of its procedural task: the reward reads the visible tier
+Every sample is judged on the three tiers of its procedural task, in one sandbox job: the reward reads the visible tier
 (or the strong tier for the ``strong`` reward); the hidden tier only measures correctness, and so
 reward hacking (passes visible, fails hidden). Samples of one task are contiguous (a group).
 """
@@ -17,6 +17,7 @@ from execrl.policy.sampling import Policy
 from execrl.rl.rewards import REWARD_TIER, reward_of
 from execrl.sandbox import Sandbox, Verdict
 from execrl.tasks.procedural import TIERS, ProceduralTask
+from execrl.tasks.procedural import judge as judge_tiers
 
 
 @dataclass
@@ -75,11 +76,7 @@ def collect(
 
 
 def judge(sandbox: Sandbox, tasks: Sequence[ProceduralTask], completions: Sequence[str]) -> dict[str, list[Verdict]]:
-    """Each completion on each tier of its task, in one parallel ``run_many``."""
-    jobs = [
-        task.job(f"{task.task_id}#{i}@{tier}", task.program(text), tier)
-        for i, (task, text) in enumerate(zip(tasks, completions))
-        for tier in TIERS
-    ]
-    verdicts = sandbox.run_many(jobs)
-    return {tier: verdicts[k :: len(TIERS)] for k, tier in enumerate(TIERS)}
+    """Each completion on each tier of its task (one sandbox job per completion), in one parallel
+    ``run_many``: tier -> one verdict per completion."""
+    judgements = judge_tiers(sandbox, tasks, completions)
+    return {tier: [getattr(j, tier) for j in judgements] for tier in TIERS}

@@ -115,7 +115,48 @@ class Verdict:
     def pass_fraction(self) -> float:
         return self.tests_passed / self.tests_total if self.tests_total else 0.0
 
+    def part(self, id: str, start: int, stop: int) -> Verdict:
+        """The verdict on tests ``start:stop`` of this job alone, as ``decide`` gives it for a job of
+        those tests: for judging several test sets (a task's tiers) in one run of the program. What
+        stopped the program (time, output, a signal) is the verdict of each set it left unreported;
+        a set it finished keeps its own outcome. Times are the whole job's."""
+        outcomes = self.outcomes[start:stop]
+        failing = [o for o in outcomes if not o.passed]
+        cut_short = any(o.status == "missing" for o in outcomes)
+        if not self.loaded:  # no test ran: the whole job's status (a parse or load error, a sandbox error)
+            status, first_error = self.status, self.first_error
+        elif not failing:
+            status, first_error = "passed", None
+        else:
+            status = _part_status(self.status if cut_short else "failed", outcomes)
+            first_error = failing[0].error_type
+            if status in ("timeout", "output_limit", "killed") and first_error == "MissingResult":
+                first_error = self.first_error
+        return Verdict(
+            id=id,
+            status=status,
+            tests_passed=len(outcomes) - len(failing),
+            tests_run=sum(o.status != "missing" for o in outcomes),
+            tests_total=len(outcomes),
+            parsed=self.parsed,
+            loaded=self.loaded,
+            first_error=first_error,
+            wall_s=self.wall_s,
+            cpu_s=self.cpu_s,
+            outcomes=outcomes,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         record = asdict(self)
         record["outcomes"] = [asdict(o) for o in self.outcomes]
         return record
+
+
+def _part_status(stopped_by: str, outcomes: tuple[TestOutcome, ...]) -> str:
+    """The status of a failing part, in ``decide``'s order: a time or output limit that cut it
+    short, a MemoryError, a signal that cut it short, else a plain failure."""
+    if stopped_by in ("timeout", "output_limit"):
+        return stopped_by
+    if any(o.error_type == "MemoryError" for o in outcomes):
+        return "memory_exceeded"
+    return "killed" if stopped_by == "killed" else "failed"

@@ -48,6 +48,7 @@ WARM_IMPORTS = (
     "itertools math operator random re statistics string textwrap typing unicodedata"
 ).split()
 UID_BASE = 61000  # the job uid is UID_BASE + slot: one uid per worker, so RLIMIT_NPROC counts one job
+STANDBYS = 2  # children forked ahead per worker, so that a run of short jobs never waits on a fork
 CHILD_SETUP_FAILED = 121  # exit status of a child whose isolation could not be set up
 HIGH_FD = 100  # the worker's own descriptors sit here, close-on-exec, clear of the low numbers pipes get
 EXIT_INFO = struct.Struct("<iiid")  # pid, killed by a signal?, signal number or exit code, CPU seconds
@@ -67,7 +68,7 @@ class Worker:
         self.own_pid_ns: int | None = None
         self.seccomp_filter = None
         self.jobs_dir = ""
-        self.workdirs: tuple[str, str] = ("", "")  # the running job's and the standby child's, alternating
+        self.workdirs: list[str] = []  # a ring: the running job's, then each standby child's
         self.rulesets: dict[str, int] = {}
 
     # --- once per worker --------------------------------------------------------------------
@@ -76,7 +77,7 @@ class Worker:
             importlib.import_module(name)
         mount_ns = self._enter_namespaces()
         self.jobs_dir = self._make_jobs_dir(mount_ns)
-        self.workdirs = (f"{self.jobs_dir}/a", f"{self.jobs_dir}/b")
+        self.workdirs = [f"{self.jobs_dir}/{i}" for i in range(STANDBYS + 1)]
         self._choose_uid(mount_ns)
         for workdir in self.workdirs:
             os.mkdir(workdir, 0o700)
@@ -205,7 +206,7 @@ class Worker:
             self._mark("landlock", False, "the kernel has no Landlock")
             return
         try:
-            for workdir in self.workdirs:  # a job may write its own work dir only, not the standby's
+            for workdir in self.workdirs:  # a job may write its own work dir only, not a standby's
                 fd = kernel.landlock_ruleset(abi, _readable_paths(), [workdir, "/dev/null"])
                 self.rulesets[workdir] = _high_fd(fd)
         except OSError as exc:
@@ -227,17 +228,19 @@ class Worker:
         self._mark("seccomp", True, "socket, ptrace, mount, namespaces, bpf, io_uring and similar calls refused")
 
     # --- per job ----------------------------------------------------------------------------
-    # A standby child is forked, and isolates itself, while the previous job runs, and is offered
-    # to the parent at once; the standby holds no job until the parent writes one into its pipe.
+    # Standby children are forked, and isolate themselves, while earlier jobs run, and are offered
+    # to the parent at once; a standby holds no job until the parent writes one into its pipe.
     def serve(self) -> None:
-        """Offer the parent a standby child, and another each time it takes one; report every
-        child's exit. The parent takes a child only once the previous job is dead or killed (a
-        SIGKILLed process runs no more code), so only one job ever runs."""
+        """Keep STANDBYS children on offer to the parent, forking another each time it takes one;
+        report every child's exit. The parent takes a child only once the previous job is dead or
+        killed (a SIGKILLed process runs no more code), so only one job ever runs."""
         self.sock.send(json.dumps(self.layers).encode())
         poller = select.poll()
         poller.register(self.sock.fileno(), select.POLLIN)
         children: dict[int, int] = {}  # pidfd -> pid of children offered and not yet reaped
-        offered = self._offer(self.workdirs[0], children, poller)
+        for workdir in self.workdirs[:STANDBYS]:
+            self._offer(workdir, children, poller)
+        ring = STANDBYS  # the work dir the next standby gets
         while True:
             for fd, _ in poller.poll():
                 if fd in children:
@@ -252,21 +255,18 @@ class Worker:
                     return
                 if not request:
                     return
-                other = self._other(offered)  # the previous job's: dead or killed, its files inert
-                _empty_dir(other, self.uid)
-                offered = self._offer(other, children, poller)
+                # Offers are taken in order, so this dir is the previous job's: dead or killed, its files inert.
+                _empty_dir(self.workdirs[ring], self.uid)
+                self._offer(self.workdirs[ring], children, poller)
+                ring = (ring + 1) % len(self.workdirs)
 
-    def _offer(self, workdir: str, children: dict[int, int], poller: select.poll) -> str:
+    def _offer(self, workdir: str, children: dict[int, int], poller: select.poll) -> None:
         child = self._fork_standby(workdir)
         socket.send_fds(self.sock, [struct.pack("<i", child.pid)], [child.pidfd, child.job_w, child.result_r])
         os.close(child.job_w)
         os.close(child.result_r)
         children[child.pidfd] = child.pid
         poller.register(child.pidfd, select.POLLIN)
-        return workdir
-
-    def _other(self, workdir: str) -> str:
-        return self.workdirs[1] if workdir == self.workdirs[0] else self.workdirs[0]
 
     def _fork_standby(self, workdir: str) -> Standby:
         job_r, job_w = os.pipe2(os.O_CLOEXEC)

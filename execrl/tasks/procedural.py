@@ -314,6 +314,22 @@ class ProceduralTask:
         tests = self.tests(tier)
         return Job(job_id, program, self.entry_point, tests, timeout_s=JOB_TIMEOUT_S, memory_mb=JOB_MEMORY_MB)
 
+    def all_tiers_job(self, job_id: str, program: str) -> Job:
+        """One sandbox job judging ``program`` on every tier, their tests in ``TIERS`` order, in one
+        run of the program (a process per tier would triple the sandbox's cost of a sample); split
+        its verdict with ``judgement``. A test that hangs fails the tests after it, on every tier."""
+        tests = tuple(test for tier in TIERS for test in self.tests(tier))
+        return Job(job_id, program, self.entry_point, tests, timeout_s=JOB_TIMEOUT_S, memory_mb=JOB_MEMORY_MB)
+
+    def judgement(self, verdict: Verdict) -> Judgement:
+        """The verdict of ``all_tiers_job`` as one verdict per tier (ids ``<job id>@<tier>``)."""
+        parts, start = {}, 0
+        for tier in TIERS:
+            stop = start + len(self.tests(tier))
+            parts[tier] = verdict.part(f"{verdict.id}@{tier}", start, stop)
+            start = stop
+        return Judgement(self.task_id, **parts)
+
     def to_record(self) -> dict[str, Any]:
         return {
             "task_id": self.task_id,
@@ -1103,16 +1119,13 @@ class Judgement:
 def judge(
     sandbox: Sandbox, tasks: Sequence[ProceduralTask], completions: Sequence[str], label: str = "candidate"
 ) -> list[Judgement]:
-    """Judge ``completions[i]`` on ``tasks[i]``, every tier (``TIERS``), in one batch in the sandbox."""
+    """Judge ``completions[i]`` on ``tasks[i]``, every tier (``TIERS``), in one batch in the sandbox:
+    one job per completion (``all_tiers_job``)."""
     if len(tasks) != len(completions):
         raise ValueError(f"{len(tasks)} tasks but {len(completions)} completions")
-    jobs = []
-    for task, completion in zip(tasks, completions):
-        program = task.program(completion)
-        jobs += [task.job(f"{label}/{task.task_id}/{tier}", program, tier) for tier in TIERS]
-    verdicts = sandbox.run_many(jobs)
-    n = len(TIERS)
-    return [Judgement(task.task_id, *verdicts[n * i : n * (i + 1)]) for i, task in enumerate(tasks)]
+    jobs = [task.all_tiers_job(f"{label}/{task.task_id}#{i}", task.program(completion))
+            for i, (task, completion) in enumerate(zip(tasks, completions))]
+    return [task.judgement(verdict) for task, verdict in zip(tasks, sandbox.run_many(jobs))]
 
 
 def summarize_suite(
