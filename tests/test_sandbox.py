@@ -128,6 +128,17 @@ def test_per_test_limit_is_enforced_from_the_previous_report(sandbox):
     assert verdict.wall_s < 3
 
 
+def test_a_test_limit_binds_on_cpu_time_so_a_waiting_program_still_passes(sandbox):
+    # waiting 0.6 s (as a program does while a loaded machine runs others) uses no CPU: within a
+    # 0.3 s limit, and within its wall-clock backstop (4 x 0.3 s); a busy loop meets the limit itself
+    waiting = "import time\ndef add(a, b):\n    time.sleep(0.6)\n    return a + b\n"
+    assert sandbox.run(job(waiting, (Test((1, 2), 3, timeout_s=0.3),), timeout_s=20)).passed
+    busy = "def add(a, b):\n    while True:\n        pass\n"
+    verdict = sandbox.run(job(busy, (Test((1, 2), 3, timeout_s=0.3),), timeout_s=20))
+    assert verdict.status == "timeout" and verdict.outcomes[0].status == "missing"
+    assert verdict.cpu_s >= 0.3 and verdict.wall_s < 1.2  # stopped by its CPU time, before the backstop
+
+
 def test_cpu_limit_stops_a_busy_loop_even_without_the_wall_clock(sandbox):
     verdict = sandbox.run(job("def add(a, b):\n    while True:\n        pass\n", timeout_s=30, cpu_s=1))
     assert verdict.status == "timeout"

@@ -13,6 +13,7 @@ import collections
 import fcntl
 import json
 import marshal
+import math
 import os
 import queue
 import select
@@ -42,6 +43,7 @@ RECURSION_LIMIT = 20_000
 # virtual machine the CPU time wait4 reports lags the clock the kernel enforces the limit on (measured
 # here: 0.75-0.82 s reported for jobs killed at a 1 s limit). Either way the job has failed.
 CPU_LIMIT_SHARE = 0.5
+WALL_PER_CPU = 4  # a test's wall-clock backstop, in multiples of its (CPU-time) limit
 GRACE_S = 0.5  # after a kill, how long to wait for the worker's exit report before declaring an error
 STOPPED_AT_FAILURE = "stopped_at_failure"  # the parent killed the job at its first failing test (Job.stop_at_first_failure)
 Progress = Callable[[int, Verdict], None]
@@ -312,16 +314,19 @@ def _supervise(
     reading = True
     judged = 0  # tests already checked for stop_at_first_failure
     last_report, marker = time.monotonic(), (False, 0)
+    cpu_clock = _cpu_clock(pid)
+    cpu_mark = 0.0  # the job's CPU time at its last report
     try:
         while reading or (pid not in handle.exits and reason != "finished"):
             now = time.monotonic()
-            deadline = _deadline(job, report, job_deadline, last_report)
-            if reason is None and now >= deadline:
+            deadline, cpu_left = _test_limits(job, report, job_deadline, last_report, cpu_clock, cpu_mark)
+            if reason is None and (now >= deadline or cpu_left <= 0):
                 reason = "timeout"
                 _kill(pidfd)
             if reason is not None and pid not in handle.exits and now >= deadline + GRACE_S + job.timeout_s:
                 raise SandboxError("worker did not report the child's exit")
-            wait = max(0.0, deadline - now) if reason is None else GRACE_S
+            # CPU time runs no faster than the clock: the test cannot use up its budget before then.
+            wait = max(0.0, min(deadline - now, cpu_left)) if reason is None else GRACE_S
             for fd, _ in poller.poll(wait * 1000):
                 if fd == job_w:
                     pending = _write_some(job_w, pending)
@@ -339,6 +344,7 @@ def _supervise(
                     report.feed(data)
                     if (report.loaded, len(report.results)) != marker:  # a per-test limit restarts
                         last_report, marker = time.monotonic(), (report.loaded, len(report.results))
+                        cpu_mark = _cpu_seconds(cpu_clock)
                     if received > job.max_output_bytes and reason is None:
                         reason = "output_limit"
                         _kill(pidfd)
@@ -368,12 +374,31 @@ def _supervise(
     return (None if reason == "finished" else reason), exit_info
 
 
-def _deadline(job: Job, report: Report, job_deadline: float, last_report: float) -> float:
-    """The job's deadline, or sooner if the running test has its own limit."""
+def _test_limits(
+    job: Job, report: Report, job_deadline: float, last_report: float, cpu_clock: int, cpu_mark: float
+) -> tuple[float, float]:
+    """The wall-clock deadline now, and the CPU seconds the running test has left (inf without a
+    limit of its own). A test's limit binds on CPU time, which a busy machine barely moves, so the
+    same program gets the same verdict however loaded the machine; its wall-clock backstop,
+    WALL_PER_CPU times the limit, stops a program that sleeps or blocks."""
     index = len(report.results)
-    if report.loaded and index < len(job.tests) and job.tests[index].timeout_s is not None:
-        return min(job_deadline, last_report + job.tests[index].timeout_s)
-    return job_deadline
+    if not (report.loaded and index < len(job.tests) and job.tests[index].timeout_s is not None):
+        return job_deadline, math.inf
+    limit = job.tests[index].timeout_s
+    return min(job_deadline, last_report + WALL_PER_CPU * limit), limit - (_cpu_seconds(cpu_clock) - cpu_mark)
+
+
+def _cpu_clock(pid: int) -> int:
+    """The clock id of a process's CPU time (the kernel's MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED))."""
+    return (~pid << 3) | 2
+
+
+def _cpu_seconds(clock: int) -> float:
+    """CPU time of the job's process, all its threads; 0 once the process is gone (its exit decides)."""
+    try:
+        return time.clock_gettime(clock)
+    except OSError:
+        return 0.0
 
 
 def _write_some(fd: int, pending: memoryview) -> memoryview:

@@ -28,7 +28,8 @@ class Test:
 
     ``expected`` is compared with the output under the strict comparator; when ``check`` names a
     trusted property check (see ``execrl.sandbox.properties``), the check decides instead.
-    ``timeout_s`` bounds this call alone (measured from the previous test's report).
+    ``timeout_s`` bounds this call alone, measured from the previous test's report: its CPU time
+    (so a loaded machine does not change the verdict), and its wall-clock time at 4 times that.
     """
 
     __test__ = False  # not a pytest test class

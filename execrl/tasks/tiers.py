@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from execrl.io import read_json, read_jsonl, write_json, write_jsonl
 from execrl.sandbox import Job, Test, codec, outputs_equal
+from execrl.sandbox.pool import WALL_PER_CPU
 from execrl.tasks.evalplus import COMPLEX_INPUT_TASKS, EvalPlusProblem
 from execrl.tasks.examples import parse_examples
 from execrl.tasks.humaneval import HumanEvalProblem, TaskDataError
@@ -125,7 +126,8 @@ class BenchmarkTask:
             program=program,
             entry_point=self.problem.entry_point,
             tests=tuple(Test(t.input, t.expected, check=check, timeout_s=t.timeout_s) for t in tests),
-            timeout_s=sum(t.timeout_s for t in tests) + 1.0,
+            cpu_s=(cpu_s := sum(t.timeout_s for t in tests) + 1.0),
+            timeout_s=WALL_PER_CPU * cpu_s,  # a backstop, as each test's: the limits bind on CPU time
             atol=atol,
             int_float_equal=True,
             stop_at_first_failure=stop_at_first_failure,
