@@ -210,8 +210,9 @@ def build_mbpp_tasks(problems: Sequence[EvalPlusProblem], workers: int) -> list[
             why = "complex-number arguments cannot cross the sandbox's plain-data protocol"
             return BenchmarkTask(problem, {tier: () for tier in TIERS}, "mbpp+", notes={tier: why for tier in TIERS})
         program = evalplus.program(evalplus.canonical_solution)
-        base, base_note = _reference_tier(program, evalplus.entry_point, list(evalplus.base_input), evalplus.task_id)
-        plus, plus_note = plus_tier(evalplus)
+        plus_calls = _plus_calls(evalplus)  # base inputs first: the base tier's calls are its head
+        base, base_note = _tier_of_calls(plus_calls[: len(evalplus.base_input)], evalplus.task_id)
+        plus, plus_note = _tier_of_calls(plus_calls, evalplus.task_id)
         excluded = next((n for n in (base_note, plus_note) if n and n.startswith(UNREPRESENTABLE)), None)
         if excluded:
             return BenchmarkTask(problem, {tier: () for tier in TIERS}, "mbpp+", notes={tier: excluded for tier in TIERS})
@@ -251,19 +252,22 @@ def _one_tuple_in_prose(expected: Any, stated: Any) -> bool:
 
 def plus_tier(evalplus: EvalPlusProblem) -> tuple[tuple[TierTest, ...], str | None]:
     """EvalPlus's base and plus inputs with the outputs of EvalPlus's canonical solution."""
+    return _tier_of_calls(_plus_calls(evalplus), evalplus.task_id)
+
+
+def _plus_calls(evalplus: EvalPlusProblem) -> list[ReferenceCall]:
+    """EvalPlus's canonical solution on its base inputs, then its plus inputs, in one process."""
     program = evalplus.program(evalplus.canonical_solution)
     inputs = list(evalplus.base_input) + list(evalplus.plus_input)
-    return _reference_tier(program, evalplus.entry_point, inputs, evalplus.task_id)
+    return run_reference(program, evalplus.entry_point, inputs, evalplus.task_id)
 
 
-def _reference_tier(
-    program: str, entry_point: str, inputs: list[tuple[Any, ...]], task_id: str
-) -> tuple[tuple[TierTest, ...], str | None]:
-    """The reference's output on each input. Inputs it rejects (an exception, or an output too large
-    for the task file) are left out, and the note says how many and why. A reference that returns
-    what no candidate can report (a regex match object, a complex number) empties the tier: the
-    inputs left would all be the ones it answers None to, which a do-nothing program passes."""
-    calls = run_reference(program, entry_point, inputs, task_id)
+def _tier_of_calls(calls: Sequence[ReferenceCall], task_id: str) -> tuple[tuple[TierTest, ...], str | None]:
+    """A tier from the reference's output on each input. Inputs it rejects (an exception, or an
+    output too large for the task file) are left out, and the note says how many and why. A
+    reference that returns what no candidate can report (a regex match object, a complex number)
+    empties the tier: the inputs left would all be the ones it answers None to, which a do-nothing
+    program passes."""
     rejected = [c for c in calls if c.error is not None]
     unrepresentable = [c for c in rejected if c.error.startswith("Unserialisable")]
     if unrepresentable:
