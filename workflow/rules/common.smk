@@ -8,6 +8,10 @@ from execrl.tasks import default_humaneval_path
 config.update(validate_config(config, load_schema(workflow.source_path("../schemas/config.schema.yaml"))))
 
 RESULTS = "results"
+# Sandbox-heavy jobs (benchmark tiers, verdicts, mutation scores) take at most half the cores, so one
+# runs beside the single-threaded training chain (warm start, RL runs, evaluations) instead of waiting
+# for it: on 2 cores, a 2-thread job could not start while the warm start held one core.
+SANDBOX_THREADS = max(1, min(config["sandbox"]["workers"], (workflow.cores or 2) // 2))
 TEMPLATE_DIR = "report"  # Jinja2 templates and CSS of the HTML report (relative to the repository root)
 
 

@@ -17,7 +17,7 @@ rule sandbox_verdicts:
         f"{RESULTS}/logs/sandbox_verdicts.log",
     benchmark:
         f"{RESULTS}/benchmarks/sandbox_verdicts.tsv"
-    threads: config["sandbox"]["workers"]
+    threads: SANDBOX_THREADS
     resources:
         mem_mb=4096,
         runtime=20,

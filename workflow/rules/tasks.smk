@@ -20,7 +20,7 @@ rule humaneval_tasks:
         f"{RESULTS}/logs/humaneval_tasks.log",
     benchmark:
         f"{RESULTS}/benchmarks/humaneval_tasks.tsv"
-    threads: config["sandbox"]["workers"]
+    threads: SANDBOX_THREADS
     resources:
         mem_mb=8192,
         runtime=20,
@@ -45,7 +45,7 @@ rule mbpp_tasks:
         f"{RESULTS}/logs/mbpp_tasks.log",
     benchmark:
         f"{RESULTS}/benchmarks/mbpp_tasks.tsv"
-    threads: config["sandbox"]["workers"]
+    threads: SANDBOX_THREADS
     resources:
         mem_mb=12288,
         runtime=20,
@@ -96,7 +96,7 @@ rule mutation_scores:
         f"{RESULTS}/logs/mutation_scores_{{benchmark}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/mutation_scores_{{benchmark}}.tsv"
-    threads: config["sandbox"]["workers"]
+    threads: SANDBOX_THREADS
     resources:
         mem_mb=8192,
         runtime=60,
