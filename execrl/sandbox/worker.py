@@ -104,7 +104,7 @@ class Worker:
             resource.setrlimit(target, (value, value))
         self._mark("rlimits", True, "per job: CPU time, address space; shared: 64 processes, 16 MiB files, "
                    "64 open files, 256 MiB stack, no core dumps")
-        self._mark("private_workdir", True, f"a fresh, empty directory for every job, under {self.jobs_dir}")
+        self._mark("private_workdir", True, "a fresh, empty directory for every job")
         self._mark("scrubbed_env", True, "only PATH, LANG, HOME and TMPDIR")
         kernel.prctl(kernel.PR_SET_NO_NEW_PRIVS, 1)  # inherited: no job can gain privileges by exec
         null = os.open("/dev/null", os.O_RDWR)
@@ -186,7 +186,9 @@ class Worker:
             self._mark("unprivileged_uid", False, f"the standard library at {stdlib} is not readable by other users")
             return
         self.uid = uid
-        self._mark("unprivileged_uid", True, f"uid and gid {uid}, no supplementary groups, no capabilities")
+        # The slot (so the uid) depends on which other sandboxes are live: not part of the record.
+        self._mark("unprivileged_uid", True, f"a uid and gid of the worker's own (from {UID_BASE} up), no supplementary "
+                   "groups, no capabilities")
 
     def _check_pid_namespace(self) -> None:
         try:
