@@ -98,6 +98,8 @@ def test_parts_of_a_verdict_are_judged_as_their_own_jobs(sandbox):
         assert (part.status, part.tests_passed, part.tests_run, part.tests_total, part.first_error, part.outcomes) == (
             alone.status, alone.tests_passed, alone.tests_run, alone.tests_total, alone.first_error, alone.outcomes)
     assert [p.status for p in parts] == ["passed", "failed", "passed"] and parts[1].first_error == "WrongAnswer"
+    empty, alone = whole.part("e", 1, 1), sandbox.run(job(program, ()))  # a part without tests passes nothing
+    assert (empty.status, empty.first_error, empty.tests_total) == (alone.status, alone.first_error, 0) == ("failed", None, 0)
 
 
 def test_a_part_the_program_never_reached_takes_the_reason_it_stopped(sandbox):

@@ -1,8 +1,9 @@
 """Rollouts: a batch of tasks times a group of G samples, each judged by the sandbox.
 
-Every sample is judged on the three tiers of its procedural task, in one sandbox job: the reward reads the visible tier
-(or the strong tier for the ``strong`` reward); the hidden tier only measures correctness, and so
-reward hacking (passes visible, fails hidden). Samples of one task are contiguous (a group).
+Every sample is judged on the three tiers of its procedural task, in one sandbox job: the reward
+reads the visible tier (or the strong tier for the ``strong`` reward); the hidden tier only measures
+correctness, and so reward hacking (passes visible, fails hidden). Samples of one task are
+contiguous (a group).
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ _EXPORTS = {
     "Test": "records",
     "TestOutcome": "records",
     "Verdict": "records",
+    "WALL_PER_CPU": "records",
 }
 
 
@@ -46,6 +47,7 @@ __all__ = [
     "Test",
     "TestOutcome",
     "Verdict",
+    "WALL_PER_CPU",
     "capabilities",
     "decide",
     "outputs_equal",

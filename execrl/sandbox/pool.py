@@ -32,7 +32,7 @@ from typing import Any
 from execrl.sandbox.compare import json_shape, outputs_equal
 from execrl.sandbox.properties import PROPERTY_CHECKS
 from execrl.sandbox.protocol import PIPE_READ, Report
-from execrl.sandbox.records import Job, TestOutcome, Verdict
+from execrl.sandbox.records import WALL_PER_CPU, Job, TestOutcome, Verdict
 from execrl.sandbox.worker import CHILD_SETUP_FAILED as WORKER_CHILD_FAILED
 from execrl.sandbox.worker import EXIT_INFO, LAYERS, STANDBYS, UID_BASE
 
@@ -43,7 +43,6 @@ RECURSION_LIMIT = 20_000
 # virtual machine the CPU time wait4 reports lags the clock the kernel enforces the limit on (measured
 # here: 0.75-0.82 s reported for jobs killed at a 1 s limit). Either way the job has failed.
 CPU_LIMIT_SHARE = 0.5
-WALL_PER_CPU = 4  # a test's wall-clock backstop, in multiples of its (CPU-time) limit
 GRACE_S = 0.5  # after a kill, how long to wait for the worker's exit report before declaring an error
 STOPPED_AT_FAILURE = "stopped_at_failure"  # the parent killed the job at its first failing test (Job.stop_at_first_failure)
 Progress = Callable[[int, Verdict], None]
@@ -319,13 +318,12 @@ def _supervise(
     try:
         while reading or (pid not in handle.exits and reason != "finished"):
             now = time.monotonic()
-            deadline, cpu_left = _test_limits(job, report, job_deadline, last_report, cpu_clock, cpu_mark)
+            deadline, cpu_left = _test_limits(job, report, job_deadline, now, last_report, cpu_clock, cpu_mark)
             if reason is None and (now >= deadline or cpu_left <= 0):
                 reason = "timeout"
                 _kill(pidfd)
             if reason is not None and pid not in handle.exits and now >= deadline + GRACE_S + job.timeout_s:
                 raise SandboxError("worker did not report the child's exit")
-            # CPU time runs no faster than the clock: the test cannot use up its budget before then.
             wait = max(0.0, min(deadline - now, cpu_left)) if reason is None else GRACE_S
             for fd, _ in poller.poll(wait * 1000):
                 if fd == job_w:
@@ -375,17 +373,21 @@ def _supervise(
 
 
 def _test_limits(
-    job: Job, report: Report, job_deadline: float, last_report: float, cpu_clock: int, cpu_mark: float
+    job: Job, report: Report, job_deadline: float, now: float, last_report: float, cpu_clock: int, cpu_mark: float
 ) -> tuple[float, float]:
-    """The wall-clock deadline now, and the CPU seconds the running test has left (inf without a
-    limit of its own). A test's limit binds on CPU time, which a busy machine barely moves, so the
-    same program gets the same verdict however loaded the machine; its wall-clock backstop,
-    WALL_PER_CPU times the limit, stops a program that sleeps or blocks."""
+    """The wall-clock deadline now, and at least the CPU seconds the running test has left (inf
+    without a limit of its own). A test's limit binds on CPU time, which a busy machine barely
+    moves, so the same program gets the same verdict however loaded the machine; its wall-clock
+    backstop, WALL_PER_CPU times the limit, stops a program that sleeps or blocks. CPU time runs no
+    faster than the clock, so the clock is read only once the test has run its limit's wall time."""
     index = len(report.results)
     if not (report.loaded and index < len(job.tests) and job.tests[index].timeout_s is not None):
         return job_deadline, math.inf
     limit = job.tests[index].timeout_s
-    return min(job_deadline, last_report + WALL_PER_CPU * limit), limit - (_cpu_seconds(cpu_clock) - cpu_mark)
+    deadline = min(job_deadline, last_report + WALL_PER_CPU * limit)
+    if now - last_report < limit:
+        return deadline, limit - (now - last_report)
+    return deadline, limit - (_cpu_seconds(cpu_clock) - cpu_mark)
 
 
 def _cpu_clock(pid: int) -> int:

@@ -20,6 +20,7 @@ STATUSES = (
 )
 
 TEST_STATUSES = ("passed", "wrong", "error", "unserialisable", "missing")
+WALL_PER_CPU = 4  # a test's wall-clock backstop, in multiples of its (CPU-time) limit
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,8 @@ class Test:
     ``expected`` is compared with the output under the strict comparator; when ``check`` names a
     trusted property check (see ``execrl.sandbox.properties``), the check decides instead.
     ``timeout_s`` bounds this call alone, measured from the previous test's report: its CPU time
-    (so a loaded machine does not change the verdict), and its wall-clock time at 4 times that.
+    (so a loaded machine does not change the verdict), and its wall-clock time at WALL_PER_CPU
+    times that (a program that sleeps or blocks).
     """
 
     __test__ = False  # not a pytest test class
@@ -126,11 +128,11 @@ class Verdict:
         cut_short = any(o.status == "missing" for o in outcomes)
         if not self.loaded:  # no test ran: the whole job's status (a parse or load error, a sandbox error)
             status, first_error = self.status, self.first_error
-        elif not failing:
+        elif outcomes and not failing:
             status, first_error = "passed", None
         else:
             status = _part_status(self.status if cut_short else "failed", outcomes)
-            first_error = failing[0].error_type
+            first_error = failing[0].error_type if failing else None
             if status in ("timeout", "output_limit", "killed") and first_error == "MissingResult":
                 first_error = self.first_error
         return Verdict(

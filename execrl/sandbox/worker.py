@@ -48,7 +48,9 @@ WARM_IMPORTS = (
     "itertools math operator random re statistics string textwrap typing unicodedata"
 ).split()
 UID_BASE = 61000  # the job uid is UID_BASE + slot: one uid per worker, so RLIMIT_NPROC counts one job
-STANDBYS = 2  # children forked ahead per worker, so that a run of short jobs never waits on a fork
+# Children forked ahead per worker, so that a short job seldom waits on a fork (measured on the 160
+# canonical HumanEval solutions that run under 5 ms: 475 jobs/s with 2, 437 with 1; noisy machine).
+STANDBYS = 2
 CHILD_SETUP_FAILED = 121  # exit status of a child whose isolation could not be set up
 HIGH_FD = 100  # the worker's own descriptors sit here, close-on-exec, clear of the low numbers pipes get
 EXIT_INFO = struct.Struct("<iiid")  # pid, killed by a signal?, signal number or exit code, CPU seconds

@@ -23,8 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from execrl.io import read_json, read_jsonl, write_json, write_jsonl
-from execrl.sandbox import Job, Test, codec, outputs_equal
-from execrl.sandbox.pool import WALL_PER_CPU
+from execrl.sandbox import WALL_PER_CPU, Job, Test, codec, outputs_equal
 from execrl.tasks.evalplus import COMPLEX_INPUT_TASKS, EvalPlusProblem
 from execrl.tasks.examples import parse_examples
 from execrl.tasks.humaneval import HumanEvalProblem, TaskDataError
@@ -121,12 +120,13 @@ class BenchmarkTask:
             raise ValueError(f"{self.task_id} has no {tier!r} tests: {self.notes.get(tier, 'tier not built')}")
         check, atol = PROPERTY_TASKS.get(self.task_id, (None, self.atol))
         tests = self.tiers[tier]
+        cpu_s = sum(t.timeout_s for t in tests) + 1.0
         return Job(
             id=job_id,
             program=program,
             entry_point=self.problem.entry_point,
             tests=tuple(Test(t.input, t.expected, check=check, timeout_s=t.timeout_s) for t in tests),
-            cpu_s=(cpu_s := sum(t.timeout_s for t in tests) + 1.0),
+            cpu_s=cpu_s,
             timeout_s=WALL_PER_CPU * cpu_s,  # a backstop, as each test's: the limits bind on CPU time
             atol=atol,
             int_float_equal=True,
