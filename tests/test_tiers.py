@@ -170,7 +170,13 @@ def test_oversized_outputs_are_left_out_of_a_tier():
     program = "def grow(n):\n    return 'x' * n\n"
     calls = run_reference(program, "grow", [(10,), (MAX_EXPECTED_BYTES * 2,)], "T/1")
     assert calls[0].expected == "x" * 10 and calls[0].error is None
-    assert calls[1].error.startswith("Oversized") and calls[1].expected is None
+    assert calls[1].error == f"Oversized: the output has length {MAX_EXPECTED_BYTES * 2}" and calls[1].expected is None
+    # short, but not small: known only by encoding it
+    calls = run_reference("def grow(n):\n    return ['x' * n]\n", "grow", [(MAX_EXPECTED_BYTES,)], "T/1")
+    assert calls[0].error.startswith("Oversized: the output takes ") and calls[0].expected is None
+    assert int(calls[0].error.split()[-2]) > MAX_EXPECTED_BYTES
+    calls = run_reference("def grow(n):\n    return 7 ** n\n", "grow", [(3,), (MAX_EXPECTED_BYTES * 2,)], "T/1")
+    assert calls[0].expected == 343 and calls[1].error.startswith("Oversized: the output is an integer of ")
 
 
 def test_a_reference_that_runs_out_of_memory_loses_only_that_input():

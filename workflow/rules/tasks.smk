@@ -20,6 +20,7 @@ rule humaneval_tasks:
         f"{RESULTS}/logs/humaneval_tasks.log",
     benchmark:
         f"{RESULTS}/benchmarks/humaneval_tasks.tsv"
+    priority: 10  # the head of the smoke config's longest chain (mutation scores, verdicts, hostile suite)
     threads: SANDBOX_THREADS
     resources:
         mem_mb=8192,
