@@ -22,9 +22,9 @@ from typing import Any
 import pandas as pd
 
 from execrl.human_eval_harness import HumanEvalHarness
-from execrl.sandbox import Job, Sandbox, outputs_equal
-from execrl.sandbox.properties import PROPERTY_CHECKS
+from execrl.sandbox import Sandbox
 from execrl.tasks.tiers import BenchmarkTask
+from execrl.unisolated import Check, passes
 
 FLOOR = "no isolation (in-process floor)"
 BARE_FORK = "bare fork per program, no isolation"
@@ -44,25 +44,19 @@ BENCHMARK_COLUMNS = {
 
 
 def in_process(tasks: Sequence[BenchmarkTask]) -> Callable[[], int]:
-    """The floor: exec each solution and run its base tests in this process, no isolation at all.
-    Each call gets fresh arguments (as check()'s literals are): some solutions mutate them."""
+    """The floor: exec each solution and run its base tests in this process, no isolation at all."""
+    checks = _checks(tasks)
+    return lambda: sum(passes(*check) for check in checks)
+
+
+def _checks(tasks: Sequence[BenchmarkTask]) -> list[Check]:
+    """Each canonical solution with its base tests, as ``execrl.unisolated`` takes them."""
     jobs = [t.judging_job(t.problem.task_id, t.problem.canonical_solution) for t in tasks]
-    inputs = [marshal.dumps([tuple(test.input) for test in job.tests]) for job in jobs]
-    return lambda: sum(_in_process_one(job, marshal.loads(args)) for job, args in zip(jobs, inputs))
-
-
-def _in_process_one(job: Job, calls: list[tuple]) -> bool:
-    scope: dict[str, Any] = {}
-    exec(job.program, scope)
-    function = scope[job.entry_point]
-    ok = True
-    for test, args in zip(job.tests, calls):
-        output = function(*args)
-        if test.check:
-            ok &= PROPERTY_CHECKS[test.check](tuple(test.input), output, test.expected, job.atol)
-        else:
-            ok &= outputs_equal(output, test.expected, job.atol, job.int_float_equal)
-    return ok
+    return [
+        (job.program, job.entry_point, [tuple(t.input) for t in job.tests], [t.expected for t in job.tests],
+         [t.check for t in job.tests], job.atol, job.int_float_equal)
+        for job in jobs
+    ]
 
 
 @dataclass
@@ -76,58 +70,15 @@ class Contender:
     close: Callable[[], None] = lambda: None
 
 
-# The bare fork: a helper process with the image of execrl's worker (the same warm imports) forks
-# one child per program, which runs it and checks its outputs, with no isolation layer at all.
-_FORK_HELPER = r"""
-import gc, importlib, marshal, os, sys
-from execrl.sandbox.compare import outputs_equal
-from execrl.sandbox.properties import PROPERTY_CHECKS
-from execrl.sandbox.worker import WARM_IMPORTS
-for name in WARM_IMPORTS:
-    importlib.import_module(name)
-jobs = marshal.loads(sys.stdin.buffer.read(int(sys.stdin.buffer.readline())))
-gc.collect()
-gc.freeze()
-
-def passes(program, entry_point, calls, expected, checks, atol, int_float_equal):
-    scope = {}
-    exec(program, scope)
-    ok = True
-    for args, fresh, want, check in zip(calls, marshal.loads(marshal.dumps(calls)), expected, checks):
-        output = scope[entry_point](*fresh)  # a fresh copy, as check()'s literals are: some solutions mutate it
-        ok &= PROPERTY_CHECKS[check](args, output, want, atol) if check else outputs_equal(output, want, atol, int_float_equal)
-    return ok
-
-def forked(job):
-    pid = os.fork()
-    if pid == 0:
-        ok = False
-        try:
-            ok = passes(*job)
-        finally:
-            os._exit(0 if ok else 1)
-    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
-
-while sys.stdin.buffer.readline():
-    sys.stdout.write(f"{sum(map(forked, jobs))}\n")
-    sys.stdout.flush()
-"""
-
-
 def bare_fork(tasks: Sequence[BenchmarkTask]) -> Contender:
     """The price of a fresh process per program and nothing else: the floor's work, each program in
-    a child forked when its turn comes from a small helper of the worker's size. Its gap to the
-    floor is what no sandbox that keeps programs apart avoids; execrl pays it in a child forked
-    ahead of time, while the previous job runs."""
-    jobs = [t.judging_job(t.problem.task_id, t.problem.canonical_solution) for t in tasks]
-    payload = marshal.dumps([
-        (job.program, job.entry_point, [tuple(t.input) for t in job.tests], [t.expected for t in job.tests],
-         [t.check for t in job.tests], job.atol, job.int_float_equal)
-        for job in jobs
-    ])
+    a child forked when its turn comes from a helper of the worker's size (``execrl.unisolated``).
+    Its gap to the floor is what no sandbox that keeps programs apart avoids; execrl pays it in a
+    child forked ahead of time, while the previous job runs."""
+    payload = marshal.dumps(_checks(tasks))
     env = {"PATH": os.defpath, "PYTHONHASHSEED": "0", "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-    helper = subprocess.Popen([sys.executable, "-c", _FORK_HELPER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              env=env, text=False)
+    helper = subprocess.Popen([sys.executable, "-c", "from execrl.unisolated import serve_bare_fork; serve_bare_fork()"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
     assert helper.stdin is not None and helper.stdout is not None
     try:
         helper.stdin.write(b"%d\n" % len(payload) + payload)
@@ -139,7 +90,7 @@ def bare_fork(tasks: Sequence[BenchmarkTask]) -> Contender:
         helper.stdin.flush()
         answer = helper.stdout.readline()
         if not answer:
-            raise RuntimeError(f"the bare-fork helper exited (status {helper.wait()})")
+            raise RuntimeError(f"the bare-fork helper exited (status {helper.wait()}); its error is in the log")
         return int(answer)
 
     def close() -> None:
