@@ -65,7 +65,7 @@ def encode_output(output, limit):
     # be too large without encoding it (encoding HumanEval+ /130's million-element lists takes seconds).
     if type(output) in (str, bytes, list, tuple, set, frozenset, dict) and len(output) > limit:
         return None, f"Oversized: the output has length {len(output)}"
-    if type(output) is int and (output.bit_length() - 1) * 0.30103 > limit:  # so many decimal digits, at least
+    if type(output) is int and (output.bit_length() - 1) * 0.30102 > limit:  # 0.30102 < log10(2): fewer digits than it has
         return None, f"Oversized: the output is an integer of {output.bit_length()} bits"
     expected = codec.encode(output)  # Unserialisable (e.g. a regex match): no candidate could report it
     size = len(json.dumps(expected))
