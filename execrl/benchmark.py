@@ -12,8 +12,6 @@ import marshal
 import os
 import resource
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from execrl.helper import Helper
 from execrl.human_eval_harness import HumanEvalHarness
 from execrl.sandbox import Sandbox
 from execrl.tasks.tiers import BenchmarkTask
@@ -76,28 +75,9 @@ def bare_fork(tasks: Sequence[BenchmarkTask]) -> Contender:
     Its gap to the floor is what no sandbox that keeps programs apart avoids; execrl pays it in a
     child forked ahead of time, while the previous job runs."""
     payload = marshal.dumps(_checks(tasks))
-    env = {"PATH": os.defpath, "PYTHONHASHSEED": "0", "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-    helper = subprocess.Popen([sys.executable, "-c", "from execrl.unisolated import serve_bare_fork; serve_bare_fork()"],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
-    assert helper.stdin is not None and helper.stdout is not None
-    try:
-        helper.stdin.write(b"%d\n" % len(payload) + payload)
-    except BrokenPipeError:
-        raise RuntimeError(f"the bare-fork helper exited at start (status {helper.wait()}); its error is in the log") from None
-
-    def judge() -> int:
-        helper.stdin.write(b"run\n")
-        helper.stdin.flush()
-        answer = helper.stdout.readline()
-        if not answer:
-            raise RuntimeError(f"the bare-fork helper exited (status {helper.wait()}); its error is in the log")
-        return int(answer)
-
-    def close() -> None:
-        helper.stdin.close()
-        helper.wait(timeout=30)
-
-    return Contender(BARE_FORK, 1, judge, lambda: [helper.pid], close)
+    helper = Helper("from execrl.unisolated import serve_bare_fork; serve_bare_fork()", "the bare-fork helper",
+                    setup=b"%d\n" % len(payload) + payload)
+    return Contender(BARE_FORK, 1, lambda: int(helper.ask(b"run\n")), lambda: [helper.pid], helper.close)
 
 
 def with_execrl(tasks: Sequence[BenchmarkTask], workers: int) -> Contender:

@@ -21,6 +21,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from execrl.helper import python_env
 from execrl.sandbox import codec
 from execrl.tasks.humaneval import HumanEvalProblem, TaskDataError
 
@@ -138,7 +139,7 @@ def _run(script: str, program: str, entry_point: str, task_id: str, failure: str
             capture_output=True,
             text=True,
             timeout=ORACLE_TIMEOUT_S,
-            env={"PYTHONHASHSEED": "0", "PATH": "/usr/bin:/bin", "PYTHONPATH": ":".join(p for p in sys.path if p)},
+            env=python_env(),
             preexec_fn=_limit_memory,
         )
     except subprocess.TimeoutExpired as exc:

