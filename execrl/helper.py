@@ -13,7 +13,22 @@ import sys
 
 def python_env() -> dict[str, str]:
     """The environment of a helper: this process's import path, set iteration fixed, nothing else."""
-    return {"PATH": os.defpath, "PYTHONHASHSEED": "0", "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    return {"PATH": os.defpath, "PYTHONHASHSEED": "0", "PYTHONPATH": import_path()}
+
+
+def import_path() -> str:
+    """This process's import path for a child Python, with this checkout of execrl first: a Python
+    started without ``site`` (see ``lean_python``) has no editable install's finder to locate it."""
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return os.pathsep.join(dict.fromkeys([package_root, *(p for p in sys.path if p)]))
+
+
+def lean_python(code: str, *args: str) -> list[str]:
+    """The command of a small Python running ``code``: without the ``site`` module, whose start-up
+    hooks (an editable install's finder among them) would add 2 MB of heap. Each fork of a process
+    copies its page tables and each exit unmaps them, so a sandbox worker, and a baseline that is to
+    match its size, starts this way; the import path comes from ``import_path``."""
+    return [sys.executable, "-S", "-c", code, *args]
 
 
 class Helper:
@@ -23,7 +38,7 @@ class Helper:
     def __init__(self, code: str, name: str, setup: bytes = b"") -> None:
         self.name = name
         self.process = subprocess.Popen(
-            [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=python_env()
+            lean_python(code), stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=python_env()
         )
         if setup:
             self._write(setup)
@@ -34,7 +49,15 @@ class Helper:
 
     def ask(self, request: bytes) -> bytes:
         """Send one request line (ending in a newline); return the helper's one-line answer."""
+        self.send(request)
+        return self.answer()
+
+    def send(self, request: bytes) -> None:
+        """Send a request without waiting, so that several helpers can work on theirs at once."""
         self._write(request)
+
+    def answer(self) -> bytes:
+        """The one-line answer to the oldest request sent and not yet answered."""
         assert self.process.stdout is not None
         answer = self.process.stdout.readline()
         if not answer:

@@ -1,8 +1,9 @@
 """Judging a program with no isolation at all: the work of the throughput benchmark's baselines.
 
-The floor calls ``passes`` in the benchmark's own process; the bare fork runs ``serve_bare_fork``
-in a helper that forks a child per program. This module imports only the comparator, so that the
-helper, started with the warm imports of execrl's worker, has the worker's size.
+The floor runs ``serve_floor`` in one helper process or several side by side, calling ``passes``
+in-process; the bare fork runs ``serve_bare_fork`` in a helper that forks a child per program. This
+module imports only the comparator, so that a helper, started with the warm imports of execrl's
+worker, has the worker's size.
 """
 
 from __future__ import annotations
@@ -35,19 +36,38 @@ def passes(program: str, entry_point: str, calls: list[tuple], expected: list[An
     return ok
 
 
+def serve_floor() -> None:
+    """Helper main: read the checks (see ``_load_checks``); then, for each line that follows, judge
+    every check in this process and answer the number that passed."""
+    checks = _load_checks()
+    while sys.stdin.buffer.readline():
+        _answer(sum(passes(*check) for check in checks))
+
+
 def serve_bare_fork() -> None:
-    """Helper main: read a length line and the marshalled checks from stdin; then, for each line
-    that follows, judge every check in a child forked for it and answer the number that passed."""
+    """Helper main: read the checks (see ``_load_checks``); then, for each line that follows, judge
+    every check in a child forked for it and answer the number that passed."""
+    checks = _load_checks()
+    while sys.stdin.buffer.readline():
+        _answer(sum(map(_passes_in_a_child, checks)))
+
+
+def _load_checks() -> list[Check]:
+    """Import what execrl's worker imports (so that this helper has its size), then read a length
+    line and the marshalled checks from stdin."""
     from execrl.sandbox.worker import WARM_IMPORTS
 
     for name in WARM_IMPORTS:
         importlib.import_module(name)
     checks: list[Check] = marshal.loads(sys.stdin.buffer.read(int(sys.stdin.buffer.readline())))
     gc.collect()
-    gc.freeze()  # as the worker does: a child copies no page for the collector's sake
-    while sys.stdin.buffer.readline():
-        sys.stdout.write(f"{sum(map(_passes_in_a_child, checks))}\n")
-        sys.stdout.flush()
+    gc.freeze()  # as the worker does: the collector never walks (or, in a forked child, copies) this heap
+    return checks
+
+
+def _answer(passed: int) -> None:
+    sys.stdout.write(f"{passed}\n")
+    sys.stdout.flush()
 
 
 def _passes_in_a_child(check: Check) -> bool:

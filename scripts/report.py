@@ -66,7 +66,8 @@ def benchmark_section(summary: dict, source: str) -> dict:
             "svg": figure,
             "alt": "Bar chart of programs judged per second: " + ", ".join(f"{k} {rates[k]:.0f}" for k in labels),
             "caption": f"Median of {summary['repeats']} repeats on a {summary['cores']}-core machine. "
-            "xN: N programs judged at once.",
+            "xN: N programs judged at once (N workers, threads or processes); with N workers or processes, "
+            "each program is judged N times.",
         },
     }
 

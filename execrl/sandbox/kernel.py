@@ -9,7 +9,6 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-import platform
 import struct
 
 CLONE_NEWNS = 0x00020000
@@ -98,7 +97,7 @@ class _SockFprog(ctypes.Structure):
 
 
 def seccomp_supported() -> bool:
-    return platform.machine() == "x86_64"
+    return os.uname().machine == "x86_64"
 
 
 def build_seccomp_filter() -> tuple[ctypes.Array, _SockFprog]:

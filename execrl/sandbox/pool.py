@@ -21,7 +21,6 @@ import signal
 import socket
 import struct
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -29,6 +28,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from execrl.helper import import_path, lean_python
 from execrl.sandbox.compare import json_shape, outputs_equal
 from execrl.sandbox.properties import PROPERTY_CHECKS
 from execrl.sandbox.protocol import PIPE_READ, Report
@@ -88,12 +88,12 @@ class _WorkerHandle:
         self.unclaimed: set[int] = set()  # pids of jobs decided without their exit report
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = {k: os.environ[k] for k in WORKER_ENV_KEEP if k in os.environ}
-        env.update(PYTHONPATH=os.pathsep.join(p for p in sys.path if p), PYTHONHASHSEED="0")
+        env.update(PYTHONPATH=import_path(), PYTHONHASHSEED="0")
         env.setdefault("PATH", os.defpath)
         try:
             with theirs:
                 self.process = subprocess.Popen(
-                    [sys.executable, "-c", WORKER_MAIN, str(theirs.fileno()), str(self.slot)],
+                    lean_python(WORKER_MAIN, str(theirs.fileno()), str(self.slot)),
                     pass_fds=[theirs.fileno()],
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import struct
-from dataclasses import dataclass, field
 from typing import Any
 
 from execrl.sandbox import codec
@@ -32,19 +31,20 @@ def pack_frame(message: list[Any]) -> bytes:
     return HEADER.pack(len(body)) + body
 
 
-@dataclass
 class Report:
-    """What the untrusted process reported, validated frame by frame."""
+    """What the untrusted process reported, validated frame by frame. (A plain class, not a
+    dataclass: the worker imports this module, and dataclasses would add 1.2 MB to its image.)"""
 
-    n_tests: int
-    parsed: bool = False
-    loaded: bool = False
-    load_error: tuple[str, str, str] | None = None  # (stage, type, message)
-    results: list[tuple] = field(default_factory=list)  # ("value", v) | ("raise", type, msg) | ("unserialisable", msg)
-    ended: bool = False
-    reported_cpu_s: float | None = None
-    protocol_error: str | None = None
-    _buffer: bytearray = field(default_factory=bytearray)
+    def __init__(self, n_tests: int) -> None:
+        self.n_tests = n_tests
+        self.parsed = False
+        self.loaded = False
+        self.load_error: tuple[str, str, str] | None = None  # (stage, type, message)
+        self.results: list[tuple] = []  # ("value", v) | ("raise", type, msg) | ("unserialisable", msg)
+        self.ended = False
+        self.reported_cpu_s: float | None = None
+        self.protocol_error: str | None = None
+        self._buffer = bytearray()
 
     def feed(self, data: bytes) -> None:
         """Consume bytes from the pipe; complete frames update the report."""

@@ -25,6 +25,7 @@ def code(*modules):
 TASK_FILE_CODE = (
     "tasks/__init__.py", "tasks/humaneval.py", "tasks/evalplus.py", "tasks/examples.py", "tasks/oracle.py",
     "tasks/tiers.py", "sandbox/codec.py", "sandbox/compare.py", "sandbox/properties.py", "sandbox/records.py", "io.py",
+    "helper.py",
 )
 
 

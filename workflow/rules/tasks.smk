@@ -116,7 +116,7 @@ rule procedural_tasks:
         tasks_per_level=config["tasks"]["procedural"]["tasks_per_level"],
         levels=config["tasks"]["procedural"]["levels"],
         split_fractions=config["tasks"]["procedural"]["split_fractions"],
-        code=code("sandbox", "tasks/procedural.py", "io.py"),
+        code=code("sandbox", "helper.py", "tasks/procedural.py", "io.py"),
     log:
         f"{RESULTS}/logs/procedural_tasks.log",
     benchmark:
