@@ -2,7 +2,8 @@
 
 The workload is the one DESIGN.md's baselines use: HumanEval's 164 canonical solutions with their
 base tests. Each harness judges all 164 in turn (the runs with N workers each of them N times);
-each measurement is repeated and the median kept. Timings vary from run to run by nature: they live in their own files, apart from result tables.
+each measurement is repeated and the median kept. Timings vary from run to run by nature: they
+live in their own files, apart from result tables.
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ def run_benchmark(tasks: Sequence[BenchmarkTask], repeats: int, workers: int, hu
 
     The contenders with N > 1 workers or processes judge each program N times (``copies``). Scaling is
     a matter of throughput under enough work: on the programs judged once, one of them (HumanEval/75,
-    three quarters of the floor's time) would bound any harness's speed-up at 1.4, whatever its
+    measured at 73% of the floor's time) would bound any harness's speed-up at 1.4, whatever its
     design, and the figure would measure that program rather than the harness."""
     contenders = [floor(tasks, 1), bare_fork(tasks), with_execrl(tasks, 1)]
     if workers > 1:

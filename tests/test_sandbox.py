@@ -197,6 +197,18 @@ def test_honest_programs_still_pass(sandbox):
         assert sandbox.run(job(program)).status == "passed"
 
 
+def test_a_program_gets_a_module_and_the_builtins_of_a_plain_python(sandbox):
+    # A dataclass looks its module up in sys.modules; exit, quit and help come from the site module,
+    # which the worker, started without it to stay small, adds back.
+    program = (
+        "import sys\nfrom dataclasses import dataclass\n@dataclass(frozen=True)\nclass Pair:\n    a: int\n    b: int\n"
+        "def add(a, b):\n    assert sys.modules[__name__].Pair is Pair and callable(exit) and callable(quit)\n"
+        "    assert callable(help) and 'Python' in str(copyright)\n    return Pair(a, b).a + Pair(a, b).b\n"
+    )
+    verdict = sandbox.run(job(program))
+    assert verdict.status == "passed", verdict.outcomes
+
+
 def test_no_network(sandbox):
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))

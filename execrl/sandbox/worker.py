@@ -35,6 +35,7 @@ import socket
 import struct
 import sys
 import sysconfig
+import types
 from typing import Any, NamedTuple
 
 from execrl.sandbox import codec, kernel
@@ -378,7 +379,11 @@ def run_job(job_bytes: bytes, result_fd: int) -> None:
         send(["load_error", "parse", type(exc).__name__, fmt_error(exc)])
         os._exit(0)
     send(["parsed"])
-    namespace = {"__name__": "solution", "__builtins__": builtins}
+    # The program's module is in sys.modules, as a script's __main__ is: dataclasses, enum, pickle and
+    # typing look a class's module up there.
+    module = sys.modules["solution"] = types.ModuleType("solution")
+    namespace = module.__dict__
+    namespace["__builtins__"] = builtins
     try:
         exec(code, namespace)
         function = namespace[entry_point]
