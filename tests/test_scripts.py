@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import execrl.hostile
-from execrl.benchmark import HUMAN_EVAL, bare_fork, floor, summarize_benchmark
+from execrl.benchmark import BENCHMARK_COLUMNS, HUMAN_EVAL, bare_fork, floor, summarize_benchmark
 from execrl.io import write_json
 from execrl.config import load_schema, validate_config
 from execrl.tasks import default_humaneval_path
@@ -279,7 +279,7 @@ def test_benchmark_ratios_are_taken_within_a_repeat():
     table = pd.DataFrame(
         [(harness, workers, repeat, 164, 164, 164 / rate, rate, 1.0)
          for (harness, workers), series in rates.items() for repeat, rate in enumerate(series)],
-        columns=["harness", "workers", "repeat", "programs", "passed", "seconds", "per_second", "cpu_seconds"],
+        columns=list(BENCHMARK_COLUMNS),
     )
     summary = summarize_benchmark(table, cores=1)
     assert summary["execrl_1_over_floor"] == pytest.approx(0.4)

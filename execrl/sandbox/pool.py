@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from execrl.helper import import_path, lean_python
+from execrl.helper import lean_python, python_env
 from execrl.sandbox.compare import json_shape, outputs_equal
 from execrl.sandbox.properties import PROPERTY_CHECKS
 from execrl.sandbox.protocol import PIPE_READ, Report
@@ -36,7 +36,7 @@ from execrl.sandbox.records import WALL_PER_CPU, Job, TestOutcome, Verdict
 from execrl.sandbox.worker import CHILD_SETUP_FAILED as WORKER_CHILD_FAILED
 from execrl.sandbox.worker import EXIT_INFO, LAYERS, STANDBYS, UID_BASE
 
-WORKER_ENV_KEEP = ("PATH", "LANG", "LC_ALL")
+WORKER_LOCALE = ("LANG", "LC_ALL")  # the caller's, beside a helper's environment (execrl.helper.python_env)
 WORKER_MAIN = "from execrl.sandbox.worker import main; main()"
 RECURSION_LIMIT = 20_000
 # A SIGKILL after at least this share of the CPU limit is the limit's kill. Not all of it: on a loaded
@@ -87,9 +87,7 @@ class _WorkerHandle:
         self.exits: dict[int, tuple[bool, int, float]] = {}  # exit reports not yet claimed, by pid
         self.unclaimed: set[int] = set()  # pids of jobs decided without their exit report
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        env = {k: os.environ[k] for k in WORKER_ENV_KEEP if k in os.environ}
-        env.update(PYTHONPATH=import_path(), PYTHONHASHSEED="0")
-        env.setdefault("PATH", os.defpath)
+        env = python_env() | {k: os.environ[k] for k in WORKER_LOCALE if k in os.environ}
         try:
             with theirs:
                 self.process = subprocess.Popen(

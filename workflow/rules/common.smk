@@ -20,6 +20,9 @@ def code(*modules):
     return code_hash(*modules, root=Path(workflow.basedir) / "execrl")
 
 
+# The sandbox package and what it imports from outside it (its workers start with helper.lean_python).
+SANDBOX_CODE = ("sandbox", "helper.py")
+
 # The modules that build and read task files; a rule that reads them depends on these, not on the
 # whole tasks package (an edit of the procedural suite must not rebuild HumanEval's tiers).
 TASK_FILE_CODE = (

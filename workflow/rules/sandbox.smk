@@ -12,7 +12,7 @@ rule sandbox_verdicts:
         summary=f"{RESULTS}/sandbox/verdicts_summary.json",
     params:
         human_eval_timeout_s=config["sandbox"]["human_eval_timeout_s"],
-        code=code("sandbox", *TASK_FILE_CODE, "verdicts.py", "human_eval_harness.py"),
+        code=code(*SANDBOX_CODE, *TASK_FILE_CODE, "verdicts.py", "human_eval_harness.py"),
     log:
         f"{RESULTS}/logs/sandbox_verdicts.log",
     benchmark:
@@ -36,7 +36,7 @@ rule hostile_suite:
         capabilities=f"{RESULTS}/sandbox/capabilities.json",
     params:
         timeout_s=config["sandbox"]["hostile_timeout_s"],
-        code=code("sandbox", *TASK_FILE_CODE, "hostile.py", "io.py"),
+        code=code(*SANDBOX_CODE, *TASK_FILE_CODE, "hostile.py", "io.py"),
     log:
         f"{RESULTS}/logs/hostile_suite.log",
     benchmark:
@@ -61,7 +61,7 @@ rule sandbox_benchmark:
     params:
         repeats=config["sandbox"]["benchmark_repeats"],
         human_eval_threads=config["sandbox"]["benchmark_human_eval_threads"],
-        code=code("sandbox", *TASK_FILE_CODE, "benchmark.py", "unisolated.py", "human_eval_harness.py"),
+        code=code(*SANDBOX_CODE, *TASK_FILE_CODE, "benchmark.py", "unisolated.py", "human_eval_harness.py"),
     log:
         f"{RESULTS}/logs/sandbox_benchmark.log",
     benchmark:

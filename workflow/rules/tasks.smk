@@ -90,7 +90,7 @@ rule mutation_scores:
         verdicts=f"{RESULTS}/tasks/{{benchmark}}_mutant_verdicts.parquet",
         scores=f"{RESULTS}/tasks/{{benchmark}}_mutation_scores.json",
     params:
-        code=code("sandbox", *TASK_FILE_CODE, "tasks/mutants.py", "tasks/scoring.py", "logs.py"),
+        code=code(*SANDBOX_CODE, *TASK_FILE_CODE, "tasks/mutants.py", "tasks/scoring.py", "logs.py"),
     wildcard_constraints:
         benchmark="|".join(BENCHMARKS),
     log:
@@ -116,7 +116,7 @@ rule procedural_tasks:
         tasks_per_level=config["tasks"]["procedural"]["tasks_per_level"],
         levels=config["tasks"]["procedural"]["levels"],
         split_fractions=config["tasks"]["procedural"]["split_fractions"],
-        code=code("sandbox", "helper.py", "tasks/procedural.py", "io.py"),
+        code=code(*SANDBOX_CODE, "tasks/procedural.py", "io.py"),
     log:
         f"{RESULTS}/logs/procedural_tasks.log",
     benchmark:

@@ -52,7 +52,7 @@ rule train:
         device=config["policy"]["device"],
         resume=f"{RUN_DIR}/resume.pt",  # not an output: Snakemake must not delete it before a rerun
         sandbox_workers=1,
-        code=code("sandbox", "helper.py", *POLICY_CODE, "rl"),
+        code=code(*SANDBOX_CODE, *POLICY_CODE, "rl"),
     wildcard_constraints:
         seed=r"\d+",
     log:
@@ -83,7 +83,7 @@ rule evaluate:
         device=config["policy"]["device"],
         evaluate=config["evaluate"],
         sandbox_workers=1,
-        code=code("sandbox", "helper.py", *POLICY_CODE, "rl/evaluate.py", "rl/rollout.py", "rl/rewards.py"),
+        code=code(*SANDBOX_CODE, *POLICY_CODE, "rl/evaluate.py", "rl/rollout.py", "rl/rewards.py"),
     log:
         f"{RESULTS}/logs/evaluate/{{run}}.log",
     benchmark:
