@@ -343,3 +343,56 @@ def _state(pid: int) -> str:
         return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
     except OSError:
         return "gone"
+
+
+UNPRIVILEGED_RUN = """
+import json, os, time
+from execrl.sandbox import Job, Sandbox, Test
+ADD = "def add(a, b):\\n    return a + b\\n"
+DAEMON = ("import os, time\\ndef add(a, b):\\n    if os.fork() == 0:\\n        try:\\n            os.setsid()\\n"
+          "        finally:\\n            if os.fork() == 0:\\n                time.sleep(30)\\n            os._exit(0)\\n"
+          "    time.sleep(0.1)\\n    return a + b\\n")
+programs = [ADD, "def add(a, b):\\n    return a - b\\n",
+            "import socket\\ndef add(a, b):\\n    socket.create_connection(('127.0.0.1', 9))\\n    return a + b\\n", ADD, DAEMON]
+
+def processes():
+    return {int(p) for p in os.listdir("/proc") if p.isdigit()}
+
+def state_and_parent(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            state, parent = fh.read().rsplit(")", 1)[1].split()[:2]
+    except OSError:
+        return "gone", None
+    return state, int(parent)
+
+def alive_and_not_ours(pid, workers):  # a zombie is dead: init reaps what the job's kill left
+    state, parent = state_and_parent(pid)
+    return state not in ("Z", "gone") and parent not in workers
+
+with Sandbox(workers=1) as box:
+    before = processes()
+    verdicts = [box.run(Job("t", p, "add", (Test((1, 2), 3),))) for p in programs]
+    time.sleep(0.5)
+    workers = set(box.worker_pids())  # their standby children are new, and theirs
+    outliving = [p for p in processes() - before if alive_and_not_ours(p, workers)]
+    layers = {name: layer["active"] for name, layer in box.capabilities().items()}
+print(json.dumps({"statuses": [v.status for v in verdicts], "layers": layers, "outliving": outliving}))
+"""
+
+
+def test_an_unprivileged_user_gets_a_working_sandbox(tmp_path):
+    # uid 1000 inside a user namespace of its own: the sandbox sees a non-root caller, as for any user.
+    # Every job gets a child of its own: one job's end must not take the next ones with it. Without a
+    # PID namespace of its own, a job's daemon stays in its process group, which dies with the job.
+    proc = subprocess.run(
+        ["unshare", "--user", "--map-user=1000", "--map-group=1000", sys.executable, "-c", UNPRIVILEGED_RUN],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["statuses"] == ["passed", "failed", "failed", "passed", "passed"]
+    assert result["outliving"] == []
+    layers = result["layers"]
+    assert layers["unprivileged_uid"] is False  # no other uid to switch to
+    assert all(layers[name] for name in ("net_namespace", "mount_namespace", "landlock", "seccomp", "rlimits"))

@@ -81,6 +81,9 @@ _X86_64_DENIED = {
     323: "userfaultfd", 298: "perf_event_open", 425: "io_uring_setup", 426: "io_uring_enter",
     427: "io_uring_register", 310: "process_vm_readv", 311: "process_vm_writev", 312: "kcmp",
     246: "kexec_load", 175: "init_module", 313: "finit_module", 169: "reboot", 167: "swapon",
+    # A job's processes stay in its process group, which the worker kills when the job ends (all the
+    # more needed where no PID namespace is allowed: as a user who is not root).
+    109: "setpgid", 112: "setsid",
 }
 _NR_CLONE, _NR_CLONE3 = 56, 435
 _AUDIT_ARCH_X86_64 = 0xC000003E

@@ -67,6 +67,8 @@ class Worker:
     def __init__(self, sock: socket.socket, slot: int) -> None:
         self.sock = sock
         self.slot = slot
+        # Read before the worker enters a user namespace, inside which the invoking user is root.
+        self.as_root = os.geteuid() == 0
         self.layers: dict[str, dict[str, Any]] = {}
         self.uid: int | None = None
         self.own_pid_ns: int | None = None
@@ -102,16 +104,19 @@ class Worker:
         """What every job inherits from the worker, set once instead of in each child."""
         os.environ.clear()
         os.environ.update(PATH="/usr/bin:/bin", LANG="C.UTF-8")
-        for target, value in {
+        limits = {
             resource.RLIMIT_STACK: 256 << 20,  # deep recursion; the address-space limit still binds
             resource.RLIMIT_FSIZE: 16 << 20,
             resource.RLIMIT_NOFILE: 64,
             resource.RLIMIT_CORE: 0,
-            resource.RLIMIT_NPROC: 64,  # counted per uid; ignored for root
-        }.items():
+        }
+        shared = "16 MiB files, 64 open files, 256 MiB stack, no core dumps"
+        if self.uid is not None:  # counted per uid: as the invoking user it would count all their processes
+            limits[resource.RLIMIT_NPROC] = 64
+            shared = "64 processes, " + shared
+        for target, value in limits.items():
             resource.setrlimit(target, (value, value))
-        self._mark("rlimits", True, "per job: CPU time, address space; shared: 64 processes, 16 MiB files, "
-                   "64 open files, 256 MiB stack, no core dumps")
+        self._mark("rlimits", True, f"per job: CPU time, address space; shared: {shared}")
         self._mark("private_workdir", True, "a fresh, empty directory for every job")
         self._mark("scrubbed_env", True, "only PATH, LANG, HOME and TMPDIR")
         kernel.prctl(kernel.PR_SET_NO_NEW_PRIVS, 1)  # inherited: no job can gain privileges by exec
@@ -126,9 +131,8 @@ class Worker:
 
     def _enter_namespaces(self) -> bool:
         flags = kernel.CLONE_NEWNET | kernel.CLONE_NEWIPC | kernel.CLONE_NEWUTS | kernel.CLONE_NEWNS
-        as_root = os.geteuid() == 0
         try:
-            if as_root:
+            if self.as_root:
                 kernel.unshare(flags)
             else:
                 uid, gid = os.geteuid(), os.getegid()
@@ -140,7 +144,7 @@ class Worker:
             for layer in ("net_namespace", "ipc_namespace", "mount_namespace"):
                 self._mark(layer, False, f"unshare refused: {exc.strerror}")
             return False
-        via = "" if as_root else " (inside a user namespace)"
+        via = "" if self.as_root else " (inside a user namespace)"
         self._mark("net_namespace", True, "empty network namespace, loopback down" + via)
         self._mark("ipc_namespace", *self._forbid_ipc())
         try:
@@ -185,7 +189,7 @@ class Worker:
         return path
 
     def _choose_uid(self, mount_ns: bool) -> None:
-        if os.geteuid() != 0:
+        if not self.as_root:
             self._mark("unprivileged_uid", False, "the sandbox runs as the invoking user (not started as root)")
             return
         uid = UID_BASE + self.slot
@@ -201,14 +205,28 @@ class Worker:
                    "groups, no capabilities")
 
     def _check_pid_namespace(self) -> None:
-        try:
-            self.own_pid_ns = _high_fd(os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC))
-            kernel.unshare(kernel.CLONE_NEWPID)
-            kernel.setns(self.own_pid_ns, kernel.CLONE_NEWPID)
-        except OSError as exc:
-            self.own_pid_ns = None
-            self._mark("pid_namespace", False, f"unshare refused: {exc.strerror}; stray processes are killed by process group")
+        # Each job's namespace is made by unshare, which sets the namespace of the worker's next
+        # child, and undone by setns back into the worker's own. In a user namespace the kernel
+        # refuses that setns (the worker's namespace belongs to the user namespace above), which
+        # would leave every later child in one namespace that dies with its first: so try both in
+        # a throwaway child first.
+        own = _high_fd(os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC))
+        probe = os.fork()
+        if probe == 0:
+            try:
+                kernel.unshare(kernel.CLONE_NEWPID)
+                kernel.setns(own, kernel.CLONE_NEWPID)
+            except OSError as exc:
+                os._exit(exc.errno or 1)
+            os._exit(0)
+        refused = os.waitstatus_to_exitcode(os.waitpid(probe, 0)[1])
+        if refused:
+            os.close(own)
+            reason = os.strerror(refused) if refused > 0 else f"the probe died of signal {-refused}"
+            self._mark("pid_namespace", False, f"unshare and setns refused ({reason}); stray processes are killed "
+                       "by process group")
             return
+        self.own_pid_ns = own
         self._mark("pid_namespace", True, "each job is PID 1 of its own namespace: it cannot see or signal the "
                    "parent, and every process it starts dies with it")
 
@@ -237,7 +255,8 @@ class Worker:
             self._mark("seccomp", False, "filter written for x86_64 only")
             return
         self.seccomp_filter = kernel.build_seccomp_filter()
-        self._mark("seccomp", True, "socket, ptrace, mount, namespaces, bpf, io_uring and similar calls refused")
+        self._mark("seccomp", True, "socket, ptrace, mount, namespaces, new sessions or process groups, bpf, "
+                   "io_uring and similar calls refused")
 
     # --- per job ----------------------------------------------------------------------------
     # Standby children are forked, and isolate themselves, while earlier jobs run, and are offered
@@ -314,7 +333,7 @@ class Worker:
             os.setgroups([])
             os.setresgid(self.uid, self.uid, self.uid)
             os.setresuid(self.uid, self.uid, self.uid)
-            kernel.prctl(kernel.PR_SET_PDEATHSIG, signal.SIGKILL)  # setresuid cleared it
+        kernel.prctl(kernel.PR_SET_PDEATHSIG, signal.SIGKILL)  # fork and setresuid clear it
         if self.rulesets:
             kernel.landlock_restrict_self(self.rulesets[workdir])
         if self.seccomp_filter is not None:
