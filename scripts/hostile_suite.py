@@ -15,7 +15,10 @@ def main(snakemake) -> None:
         task = next(t for t in read_tasks(snakemake.input.tasks, snakemake.input.limits) if t.problem.task_id == TARGET_TASK)
         with Sandbox(workers=1) as sandbox:
             write_json(snakemake.output.capabilities, sandbox.capabilities())
-        with tempfile.TemporaryDirectory(prefix="execrl-hostile-") as work_dir:
+        # Beside the outputs, not in /tmp: a job sees a fresh /tmp of its own, so a probe file there
+        # would be out of its reach whatever the other layers did.
+        outputs = Path(snakemake.output.table).parent
+        with tempfile.TemporaryDirectory(prefix="hostile-work-", dir=outputs) as work_dir:
             table = run_suite(task, snakemake.input.tasks, Path(work_dir), snakemake.params.timeout_s)
         table.to_parquet(snakemake.output.table, index=False)
         summary = summarize_hostile(table)

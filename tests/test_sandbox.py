@@ -7,7 +7,9 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +17,7 @@ from execrl.hostile import processes_of
 from execrl.sandbox import Job, Sandbox, Test
 
 ADD = "def add(a, b):\n    return a + b\n"
+OUTSIDE_TMP = Path(__file__).resolve().parents[1] / "test-artifacts"  # git-ignored
 ADD_TESTS = (Test((1, 2), 3), Test((-1, 1), 0), Test(([1], [2]), [1, 2]))
 
 
@@ -352,8 +355,10 @@ ADD = "def add(a, b):\\n    return a + b\\n"
 DAEMON = ("import os, time\\ndef add(a, b):\\n    if os.fork() == 0:\\n        try:\\n            os.setsid()\\n"
           "        finally:\\n            if os.fork() == 0:\\n                time.sleep(30)\\n            os._exit(0)\\n"
           "    time.sleep(0.1)\\n    return a + b\\n")
+CHMOD = "import os\\ndef add(a, b):\\n    os.chmod('PROBE', 0o777)\\n    return a + b\\n".replace("PROBE", os.path.abspath("probe"))
 programs = [ADD, "def add(a, b):\\n    return a - b\\n",
-            "import socket\\ndef add(a, b):\\n    socket.create_connection(('127.0.0.1', 9))\\n    return a + b\\n", ADD, DAEMON]
+            "import socket\\ndef add(a, b):\\n    socket.create_connection(('127.0.0.1', 9))\\n    return a + b\\n", ADD, DAEMON,
+            CHMOD]
 
 def processes():
     return {int(p) for p in os.listdir("/proc") if p.isdigit()}
@@ -381,18 +386,27 @@ print(json.dumps({"statuses": [v.status for v in verdicts], "layers": layers, "o
 """
 
 
-def test_an_unprivileged_user_gets_a_working_sandbox(tmp_path):
+def test_an_unprivileged_user_gets_a_working_sandbox():
     # uid 1000 inside a user namespace of its own: the sandbox sees a non-root caller, as for any user.
     # Every job gets a child of its own: one job's end must not take the next ones with it. Without a
-    # PID namespace of its own, a job's daemon stays in its process group, which dies with the job.
-    proc = subprocess.run(
-        ["unshare", "--user", "--map-user=1000", "--map-group=1000", sys.executable, "-c", UNPRIVILEGED_RUN],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path,
-    )
+    # PID namespace of its own, a job's daemon stays in its process group, which dies with the job; and
+    # the job cannot change the mode of a file its user owns (Landlock does not cover that).
+    # The probe is outside /tmp: a job sees a fresh /tmp of its own.
+    OUTSIDE_TMP.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=OUTSIDE_TMP) as outside:
+        probe = Path(outside) / "probe"
+        probe.write_text("")
+        probe.chmod(0o600)
+        proc = subprocess.run(
+            ["unshare", "--user", "--map-user=1000", "--map-group=1000", sys.executable, "-c", UNPRIVILEGED_RUN],
+            capture_output=True, text=True, timeout=120, cwd=outside,
+        )
+        mode = probe.stat().st_mode & 0o777
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
-    assert result["statuses"] == ["passed", "failed", "failed", "passed", "passed"]
+    assert result["statuses"] == ["passed", "failed", "failed", "passed", "passed", "failed"]
     assert result["outliving"] == []
+    assert mode == 0o600
     layers = result["layers"]
     assert layers["unprivileged_uid"] is False  # no other uid to switch to
     assert all(layers[name] for name in ("net_namespace", "mount_namespace", "landlock", "seccomp", "rlimits"))

@@ -84,6 +84,11 @@ _X86_64_DENIED = {
     # A job's processes stay in its process group, which the worker kills when the job ends (all the
     # more needed where no PID namespace is allowed: as a user who is not root).
     109: "setpgid", 112: "setsid",
+    # Landlock does not cover a file's mode, owner, extended attributes or times; as the invoking
+    # user (not root), a job could otherwise change them on any file that user owns.
+    90: "chmod", 91: "fchmod", 268: "fchmodat", 452: "fchmodat2", 92: "chown", 93: "fchown", 94: "lchown",
+    260: "fchownat", 188: "setxattr", 189: "lsetxattr", 190: "fsetxattr", 197: "removexattr",
+    198: "lremovexattr", 199: "fremovexattr", 132: "utime", 235: "utimes", 261: "futimesat", 280: "utimensat",
 }
 _NR_CLONE, _NR_CLONE3 = 56, 435
 _AUDIT_ARCH_X86_64 = 0xC000003E

@@ -255,8 +255,8 @@ class Worker:
             self._mark("seccomp", False, "filter written for x86_64 only")
             return
         self.seccomp_filter = kernel.build_seccomp_filter()
-        self._mark("seccomp", True, "socket, ptrace, mount, namespaces, new sessions or process groups, bpf, "
-                   "io_uring and similar calls refused")
+        self._mark("seccomp", True, "socket, ptrace, mount, namespaces, new sessions or process groups, changes to "
+                   "a file's mode, owner, attributes or times, bpf, io_uring and similar calls refused")
 
     # --- per job ----------------------------------------------------------------------------
     # Standby children are forked, and isolate themselves, while earlier jobs run, and are offered
