@@ -25,7 +25,7 @@ import tempfile
 import textwrap
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -450,9 +450,10 @@ def _row(case: HostileCase, harness: str, probes: Probes, outcome: dict[str, Any
 
 def _execrl(sandbox: Sandbox, task: BenchmarkTask, case: HostileCase, completion: str, timeout_s: float) -> dict:
     job = dataclasses.replace(task.judging_job(case.name, completion), timeout_s=timeout_s)
+    standby = sandbox.standby_pids()
     verdict: Verdict = sandbox.run(job)
     time.sleep(0.2)  # give a daemon the program started every chance to show up
-    leaked = _lingering(sandbox)
+    leaked = _lingering(sandbox, job_sessions=standby - sandbox.standby_pids())
     for pid in leaked:  # none expected; never let one disturb the next case
         try:
             os.kill(pid, 9)
@@ -541,20 +542,23 @@ def _execrl_cli_rows(task: BenchmarkTask, probes: Probes, tasks_file: str, work_
     }]
 
 
-def _lingering(sandbox: Sandbox, grace_s: float = 2.0) -> list[int]:
+def _lingering(sandbox: Sandbox, job_sessions: set[int], grace_s: float = 2.0) -> list[int]:
     """Job processes (other than the standby children) still alive after ``grace_s``: a killed job
-    takes a moment to be torn down on a loaded machine, and is not a leak while it is."""
+    takes a moment to be torn down on a loaded machine, and is not a leak while it is. The job's
+    child leads a session of its own, which none of its processes can leave (seccomp refuses setsid
+    and setpgid), so its session finds them where no job uid does: as a user who is not root."""
     deadline = time.monotonic() + grace_s
     while True:
         standby = sandbox.standby_pids()
-        alive = [pid for pid in processes_of(sandbox.job_uids()) if pid not in standby]
+        alive = [pid for pid in processes_of(sandbox.job_uids(), job_sessions) if pid not in standby]
         if not alive or time.monotonic() >= deadline:
             return alive
         time.sleep(0.05)
 
 
-def processes_of(uids: set[int]) -> list[int]:
-    """Live processes owned by the sandbox's job uids: after a verdict there must be none."""
+def processes_of(uids: Set[int], sessions: Set[int] = frozenset()) -> list[int]:
+    """Live processes owned by one of ``uids`` or in one of ``sessions`` (session ids as this
+    process's PID namespace numbers them): after a verdict there must be none of a job's."""
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -564,7 +568,9 @@ def processes_of(uids: set[int]) -> list[int]:
                 fields = dict(line.split(":", 1) for line in fh if ":" in line)
         except OSError:
             continue
-        if int(fields["Uid"].split()[0]) in uids and not fields["State"].strip().startswith("Z"):
+        if fields["State"].strip().startswith("Z"):
+            continue
+        if int(fields["Uid"].split()[0]) in uids or int(fields["NSsid"].split()[0]) in sessions:
             found.append(int(entry))
     return sorted(found)
 

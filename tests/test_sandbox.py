@@ -263,6 +263,18 @@ def test_no_process_outlives_its_job(sandbox):
     assert processes_of(sandbox.job_uids()) == sorted(sandbox.standby_pids())
 
 
+def test_a_job_process_is_found_by_its_session_where_no_job_uid_tells():
+    # As a user who is not root, a job's processes share the caller's uid; only their session is theirs.
+    daemon = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], start_new_session=True)
+    try:
+        assert processes_of(set(), {daemon.pid}) == [daemon.pid]
+        assert daemon.pid not in processes_of(set(), {os.getsid(0)})  # not in this session
+    finally:
+        daemon.kill()
+        daemon.wait()
+    assert processes_of(set(), {daemon.pid}) == []
+
+
 def test_concurrent_sandboxes_never_share_a_job_uid(sandbox):
     # a shared uid would share RLIMIT_NPROC: one sandbox's fork bomb could starve another's jobs
     with Sandbox(workers=2) as other:
@@ -361,6 +373,7 @@ programs = [ADD, "def add(a, b):\\n    return a - b\\n",
             "import socket\\ndef add(a, b):\\n    socket.create_connection(('127.0.0.1', 9))\\n    return a + b\\n", ADD, DAEMON,
             CHMOD]
 
+# Every new process, not processes_of's job sessions: the check must hold even if a job left its session.
 def processes():
     return {int(p) for p in os.listdir("/proc") if p.isdigit()}
 
