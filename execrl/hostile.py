@@ -525,20 +525,27 @@ def _execrl_cli_rows(task: BenchmarkTask, probes: Probes, tasks_file: str, work_
             "id": case.name, "program": job.program, "entry_point": job.entry_point, "timeout_s": timeout_s,
             "tests": [{"input": list(t.input), "expected": t.expected} for t in job.tests],
         }))
-    jobs_file = work_dir / "cli_jobs.jsonl"
+    jobs_file, report_file = work_dir / "cli_jobs.jsonl", work_dir / "cli_leftovers.json"
     jobs_file.write_text("\n".join(lines) + "\n")
-    proc = subprocess.run([sys.executable, "-m", "execrl.sandbox", str(jobs_file)], capture_output=True, timeout=600)
+    report_file.unlink(missing_ok=True)
+    # under execrl.leftovers, which counts the processes the command line leaves behind once it has exited
+    command = [sys.executable, "-m", "execrl.leftovers", str(report_file), sys.executable, "-m", "execrl.sandbox", str(jobs_file)]
+    proc = subprocess.run(command, capture_output=True, timeout=600)
+    if not report_file.exists():
+        raise RuntimeError(f"execrl.leftovers wrote no report (exit {proc.returncode}): {proc.stderr.decode(errors='replace')[-500:]}")
+    report = json.loads(report_file.read_text())
+    returncode, leftovers = report["returncode"], report["leftovers"]
     verdicts = [json.loads(line) for line in proc.stdout.decode().splitlines()]
-    clean = proc.returncode == 0 and [v["id"] for v in verdicts] == [c.name for c in CATALOGUE]
+    clean = returncode == 0 and [v["id"] for v in verdicts] == [c.name for c in CATALOGUE]
     return [{
         "case": "all cases via the command line", "family": "stdout", "honest": False, "harness": "execrl-cli",
         "passed": False, "false_pass": any(v["status"] == "passed" and not c.honest for v, c in zip(verdicts, CATALOGUE)),
         "false_fail": any(v["status"] != "passed" and c.honest for v, c in zip(verdicts, CATALOGUE)),
-        "harness_died": proc.returncode != 0, "stdout_clean": clean, "probe_file_intact": probes.file_intact(),
-        "shared_tmp_untouched": not probes.tmp_marker.exists(), "network_contacts": probes.contacts, "leaked_processes": 0,
+        "harness_died": returncode != 0, "stdout_clean": clean, "probe_file_intact": probes.file_intact(),
+        "shared_tmp_untouched": not probes.tmp_marker.exists(), "network_contacts": probes.contacts, "leaked_processes": leftovers,
         "secret_leaked": probes.secret in proc.stdout.decode(errors="replace"),
         "decided_in_limit": all(v["wall_s"] <= timeout_s + 1.0 for v in verdicts),
-        "detail": f"{len(verdicts)} verdict lines for {len(CATALOGUE)} jobs, exit {proc.returncode}",
+        "detail": f"{len(verdicts)} verdict lines for {len(CATALOGUE)} jobs, exit {returncode}",
     }]
 
 

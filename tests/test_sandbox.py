@@ -275,6 +275,32 @@ def test_a_job_process_is_found_by_its_session_where_no_job_uid_tells():
     assert processes_of(set(), {daemon.pid}) == []
 
 
+LEAVES_A_DAEMON = """
+import os, sys, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:  # the grandchild outlives both its parents
+        with open(sys.argv[1], "w") as fh:
+            fh.write(str(os.getpid()))
+        time.sleep(60)
+    os._exit(0)
+os.wait()
+print("done")
+"""
+
+
+def test_leftovers_counts_and_kills_what_a_command_leaves_running(tmp_path):
+    report, pid_file = tmp_path / "report.json", tmp_path / "daemon.pid"
+    proc = subprocess.run([sys.executable, "-m", "execrl.leftovers", str(report), sys.executable, "-c", LEAVES_A_DAEMON,
+                           str(pid_file)], capture_output=True, timeout=60)
+    assert proc.stdout == b"done\n" and proc.returncode == 0  # the command's stdout, nothing added
+    assert json.loads(report.read_text()) == {"returncode": 0, "leftovers": 1}
+    assert not os.path.exists(f"/proc/{pid_file.read_text()}")  # killed and reaped, not left to init
+
+    proc = subprocess.run([sys.executable, "-m", "execrl.leftovers", str(report), sys.executable, "-c", "exit(3)"], timeout=60)
+    assert proc.returncode == 3 and json.loads(report.read_text()) == {"returncode": 3, "leftovers": 0}
+
+
 def test_concurrent_sandboxes_never_share_a_job_uid(sandbox):
     # a shared uid would share RLIMIT_NPROC: one sandbox's fork bomb could starve another's jobs
     with Sandbox(workers=2) as other:

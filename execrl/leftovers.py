@@ -1,0 +1,80 @@
+"""Run a command and count the processes it leaves behind.
+
+``python -m execrl.leftovers REPORT.json COMMAND...`` runs COMMAND with this process's standard
+streams, as a child subreaper (prctl PR_SET_CHILD_SUBREAPER): a process that outlives its parent
+somewhere below is re-parented here, not to init, so once COMMAND has exited every live child of
+this process is one it left running. Those still alive after a grace period (a killed process takes
+a moment to be torn down on a loaded machine) are counted, killed and reaped; REPORT gets
+``{"returncode": int, "leftovers": int}`` (negative returncode: killed by that signal), and this
+process exits with COMMAND's status. It imports nothing but the standard library, and writes
+nothing to stdout: the command's stdout is what its caller checks.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+PR_SET_CHILD_SUBREAPER = 36
+GRACE_S = 2.0
+
+
+def run_counting_leftovers(command: list[str], grace_s: float = GRACE_S) -> tuple[int, int]:
+    """(COMMAND's exit status, how many processes it left alive after ``grace_s``)."""
+    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) refused")
+    returncode = subprocess.call(command)
+    deadline = time.monotonic() + grace_s
+    while (left := _live_children()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    _reap_all()
+    return returncode, len(left)
+
+
+def _live_children() -> list[int]:
+    """Children of this process that are not zombies; zombies are reaped on the way."""
+    _reap_all(block=False)
+    me, found = os.getpid(), []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == me and fields[0] != "Z":
+            found.append(int(entry))
+    return found
+
+
+def _reap_all(block: bool = True) -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, 0 if block else os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def main() -> None:
+    report, command = Path(sys.argv[1]), sys.argv[2:]
+    returncode, leftovers = run_counting_leftovers(command)
+    report.write_text(json.dumps({"returncode": returncode, "leftovers": leftovers}))
+    raise SystemExit(returncode if returncode >= 0 else 128 - returncode)  # as a shell reports a signal
+
+
+if __name__ == "__main__":
+    main()
