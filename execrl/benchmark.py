@@ -170,7 +170,7 @@ def summarize_benchmark(table: pd.DataFrame, cores: int) -> dict[str, Any]:
     contenders = list(dict.fromkeys(zip(table["harness"], table["workers"])))  # in the order they ran
     by_repeat = table.assign(cpu_ms=1000 * table["cpu_seconds"] / table["programs"]).pivot(
         index="repeat", columns=["harness", "workers"])
-    rate, cpu, cpu_s, wall_s = by_repeat["per_second"], by_repeat["cpu_ms"], by_repeat["cpu_seconds"], by_repeat["seconds"]
+    rate, cpu = by_repeat["per_second"], by_repeat["cpu_ms"]
     medians = {f"{harness} x{workers}": float(rate[harness, workers].median()) for harness, workers in contenders}
     cpu_ms = {f"{harness} x{workers}": float(cpu[harness, workers].median()) for harness, workers in contenders}
     most = max(workers for harness, workers in contenders if harness == "execrl")
@@ -182,7 +182,7 @@ def summarize_benchmark(table: pd.DataFrame, cores: int) -> dict[str, Any]:
         "execrl_1_over_bare_fork": rate["execrl", 1] / rate[BARE_FORK, 1],
         # CPU seconds per second: with one worker the parent, the worker and the job's child run side
         # by side, so that at this CPU time per program `cores` cores allow cores / this speed-up at most.
-        "execrl_1_cores_busy": cpu_s["execrl", 1] / wall_s["execrl", 1],
+        "execrl_1_cores_busy": by_repeat["cpu_seconds"]["execrl", 1] / by_repeat["seconds"]["execrl", 1],
     }
     if most > 1:
         paired["execrl_scaling"] = rate["execrl", most] / rate["execrl", 1]

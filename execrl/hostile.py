@@ -25,7 +25,7 @@ import tempfile
 import textwrap
 import threading
 import time
-from collections.abc import Callable, Set
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +33,7 @@ from typing import Any
 
 import pandas as pd
 
+from execrl.leftovers import processes_of
 from execrl.sandbox import Sandbox, Verdict
 from execrl.tasks.tiers import BenchmarkTask
 
@@ -561,25 +562,6 @@ def _lingering(sandbox: Sandbox, job_sessions: set[int], grace_s: float = 2.0) -
         if not alive or time.monotonic() >= deadline:
             return alive
         time.sleep(0.05)
-
-
-def processes_of(uids: Set[int], sessions: Set[int] = frozenset()) -> list[int]:
-    """Live processes owned by one of ``uids`` or in one of ``sessions`` (session ids as this
-    process's PID namespace numbers them): after a verdict there must be none of a job's."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/status") as fh:
-                fields = dict(line.split(":", 1) for line in fh if ":" in line)
-        except OSError:
-            continue
-        if fields["State"].strip().startswith("Z"):
-            continue
-        if int(fields["Uid"].split()[0]) in uids or int(fields["NSsid"].split()[0]) in sessions:
-            found.append(int(entry))
-    return sorted(found)
 
 
 def summarize_hostile(table: pd.DataFrame) -> dict[str, Any]:

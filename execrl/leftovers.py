@@ -1,4 +1,4 @@
-"""Run a command and count the processes it leaves behind.
+"""Processes a job or a command left behind: found in /proc, or counted under a child subreaper.
 
 ``python -m execrl.leftovers REPORT.json COMMAND...`` runs COMMAND with this process's standard
 streams, as a child subreaper (prctl PR_SET_CHILD_SUBREAPER): a process that outlives its parent
@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator, Set
 from pathlib import Path
 
 PR_SET_CHILD_SUBREAPER = 36
@@ -26,7 +27,8 @@ GRACE_S = 2.0
 
 
 def run_counting_leftovers(command: list[str], grace_s: float = GRACE_S) -> tuple[int, int]:
-    """(COMMAND's exit status, how many processes it left alive after ``grace_s``)."""
+    """(COMMAND's exit status, how many processes it left alive after ``grace_s``). This process
+    becomes a child subreaper for good: call it from a process of its own (``main``)."""
     if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) refused")
     returncode = subprocess.call(command)
@@ -42,21 +44,32 @@ def run_counting_leftovers(command: list[str], grace_s: float = GRACE_S) -> tupl
     return returncode, len(left)
 
 
-def _live_children() -> list[int]:
-    """Children of this process that are not zombies; zombies are reaped on the way."""
-    _reap_all(block=False)
-    me, found = os.getpid(), []
+def live_processes() -> Iterator[tuple[int, dict[str, str]]]:
+    """Each live process (zombies left out) with the fields of its /proc/PID/status."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
-            with open(f"/proc/{entry}/stat") as fh:
-                fields = fh.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/status") as fh:
+                fields = dict(line.split(":", 1) for line in fh if ":" in line)
         except OSError:
             continue
-        if int(fields[1]) == me and fields[0] != "Z":
-            found.append(int(entry))
-    return found
+        if not fields["State"].strip().startswith("Z"):
+            yield int(entry), fields
+
+
+def processes_of(uids: Set[int], sessions: Set[int] = frozenset()) -> list[int]:
+    """Live processes owned by one of ``uids`` or in one of ``sessions`` (session ids as this
+    process's PID namespace numbers them): after a verdict there must be none of a job's."""
+    return sorted(pid for pid, fields in live_processes()
+                  if int(fields["Uid"].split()[0]) in uids or int(fields["NSsid"].split()[0]) in sessions)
+
+
+def _live_children() -> list[int]:
+    """Children of this process that are not zombies; zombies are reaped on the way."""
+    _reap_all(block=False)
+    me = str(os.getpid())
+    return [pid for pid, fields in live_processes() if fields["PPid"].strip() == me]
 
 
 def _reap_all(block: bool = True) -> None:

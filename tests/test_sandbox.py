@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from execrl.hostile import processes_of
+from execrl.leftovers import processes_of
 from execrl.sandbox import Job, Sandbox, Test
 
 ADD = "def add(a, b):\n    return a + b\n"

@@ -36,7 +36,7 @@ rule hostile_suite:
         capabilities=f"{RESULTS}/sandbox/capabilities.json",
     params:
         timeout_s=config["sandbox"]["hostile_timeout_s"],
-        code=code(*SANDBOX_CODE, *TASK_FILE_CODE, "hostile.py", "leftovers.py", "io.py"),
+        code=code(*SANDBOX_CODE, *TASK_FILE_CODE, "hostile.py", "leftovers.py"),
     log:
         f"{RESULTS}/logs/hostile_suite.log",
     benchmark:
