@@ -17,8 +17,12 @@ REPORTED_PACKAGES = (
 )
 
 
+SOURCE_SUFFIXES = (".py", ".c")  # a package's sources: Python modules and the C of its extensions (not the build)
+
+
 def code_hash(*modules: str, root: Path = PACKAGE_ROOT) -> str:
-    """Content hash of execrl modules or subpackages (e.g. ``"sandbox"``, ``"io.py"``).
+    """Content hash of execrl modules or subpackages (e.g. ``"sandbox"``, ``"io.py"``); a
+    subpackage's sources are its Python and C files.
 
     Snakemake does not see edits to imported modules; passing this hash as a rule param makes an
     edit rerun exactly the rules whose code depends on it.
@@ -26,7 +30,7 @@ def code_hash(*modules: str, root: Path = PACKAGE_ROOT) -> str:
     digest = hashlib.sha256()
     for module in sorted(modules):
         target = root / module
-        files = sorted(target.rglob("*.py")) if target.is_dir() else [target]
+        files = sorted(f for f in target.rglob("*") if f.suffix in SOURCE_SUFFIXES) if target.is_dir() else [target]
         if not files or not all(f.is_file() for f in files):
             raise FileNotFoundError(f"code_hash: no module named {module!r} under {root}")
         for file in files:

@@ -17,6 +17,17 @@ def test_code_hash_follows_content_of_named_modules_only(tmp_path):
     assert code_hash("pkg", "other.py", root=tmp_path) == code_hash("other.py", "pkg", root=tmp_path)
 
 
+def test_code_hash_of_a_package_covers_its_c_sources_not_its_build(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text("x = 1\n")
+    (tmp_path / "pkg" / "_loop.c").write_text("int x;\n")
+    before = code_hash("pkg", root=tmp_path)
+    (tmp_path / "pkg" / "_loop.cpython-311-x86_64-linux-gnu.so").write_bytes(b"\x7fELF")
+    assert code_hash("pkg", root=tmp_path) == before
+    (tmp_path / "pkg" / "_loop.c").write_text("int y;\n")
+    assert code_hash("pkg", root=tmp_path) != before
+
+
 def test_code_hash_rejects_unknown_module(tmp_path):
     with pytest.raises(FileNotFoundError, match="no module named 'nope'"):
         code_hash("nope", root=tmp_path)

@@ -301,6 +301,43 @@ def test_leftovers_counts_and_kills_what_a_command_leaves_running(tmp_path):
     assert proc.returncode == 3 and json.loads(report.read_text()) == {"returncode": 3, "leftovers": 0}
 
 
+LITTERER = """import os
+def f(x):
+    seen = sorted(os.listdir("."))
+    os.makedirs("d/e")
+    for name in ("d/e/f", "g"):
+        with open(name, "w") as fh:
+            fh.write("left behind")
+    os.symlink("/tmp", "link")
+    return seen
+"""
+
+
+def test_every_job_starts_in_an_empty_work_dir(sandbox):
+    # more jobs than work dirs in a worker's ring, so each dir is reused after a job littered it
+    verdicts = sandbox.run_many([Job(str(i), LITTERER, "f", (Test((0,), []),)) for i in range(8)])
+    assert [v.status for v in verdicts] == ["passed"] * 8
+
+
+def test_emptying_a_work_dir_removes_everything_and_follows_no_link(tmp_path):
+    from execrl.sandbox import _forkserver
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep").write_text("x")
+    work = tmp_path / "work"
+    (work / "a" / "b").mkdir(parents=True)
+    (work / "a" / "b" / "c").write_text("x")
+    (work / "file").write_text("x")
+    (work / "to_dir").symlink_to(outside)
+    (work / "to_file").symlink_to(outside / "keep")
+    (work / "a").chmod(0)  # a job may lock what it made
+    work.chmod(0o500)
+    _forkserver.empty_dir(str(work), -1)
+    assert list(work.iterdir()) == [] and work.stat().st_mode & 0o777 == 0o700
+    assert (outside / "keep").read_text() == "x"
+
+
 def test_concurrent_sandboxes_never_share_a_job_uid(sandbox):
     # a shared uid would share RLIMIT_NPROC: one sandbox's fork bomb could starve another's jobs
     with Sandbox(workers=2) as other:

@@ -1,6 +1,7 @@
-"""Linux kernel interfaces the sandbox needs that the standard library lacks, through ctypes.
+"""Linux kernel interfaces the sandbox's setup needs that the standard library lacks, through ctypes.
 
-Namespaces (unshare, setns), mounts, prctl, a seccomp-BPF filter and Landlock. Every function
+Namespaces (unshare, setns), mounts, prctl, a seccomp-BPF filter and Landlock rulesets (each job's
+child enters its ruleset and filter in ``_forkserver.c``). Every function
 raises OSError with the failing call's name; callers decide whether a layer is optional.
 """
 
@@ -22,26 +23,12 @@ NAMESPACE_FLAGS = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CL
 
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
 MNT_DETACH = 2
-PR_SET_PDEATHSIG, PR_SET_SECCOMP, PR_SET_NO_NEW_PRIVS = 1, 22, 38
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
 
 libc = ctypes.CDLL(None, use_errno=True)
 libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
 libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
 libc.syscall.restype = ctypes.c_long
-
-# fork(2) called through the Python C API keeps the GIL and skips CPython's at-fork hooks (about
-# 0.3 ms each). Only the single-threaded worker uses it, and its child never returns to the worker's
-# code: it either runs a job and calls os._exit, or dies.
-_python_api = ctypes.PyDLL(None)
-_python_api.fork.restype = ctypes.c_int
-
-
-def raw_fork() -> int:
-    pid = _python_api.fork()
-    if pid < 0:
-        raise OSError(ctypes.get_errno(), "fork failed")
-    return pid
-
 
 def _check(result: int, what: str) -> int:
     if result < 0:
@@ -94,23 +81,18 @@ _NR_CLONE, _NR_CLONE3 = 56, 435
 _AUDIT_ARCH_X86_64 = 0xC000003E
 _LD_W_ABS, _JEQ_K, _JGE_K, _JSET_K, _RET_K = 0x20, 0x15, 0x35, 0x45, 0x06
 _RET_ALLOW, _RET_KILL_PROCESS = 0x7FFF0000, 0x80000000
-
-
-class _SockFilter(ctypes.Structure):
-    _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint32)]
-
-
-class _SockFprog(ctypes.Structure):
-    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
+_SOCK_FILTER = struct.Struct("=HBBI")  # code, jt, jf, k
 
 
 def seccomp_supported() -> bool:
     return os.uname().machine == "x86_64"
 
 
-def build_seccomp_filter() -> tuple[ctypes.Array, _SockFprog]:
-    """Classic BPF: EPERM for the denied calls and for clone() with namespace flags, ENOSYS for
-    clone3 (glibc then falls back to clone, whose flags the filter can see), kill on a foreign arch."""
+def build_seccomp_filter() -> bytes:
+    """Classic BPF, as the array of ``struct sock_filter`` the kernel takes (``_forkserver``
+    installs it in each job's child): EPERM for the denied calls and for clone() with namespace
+    flags, ENOSYS for clone3 (glibc then falls back to clone, whose flags the filter can see), kill
+    on a foreign arch."""
     ret_errno = lambda e: 0x00050000 | e  # noqa: E731
     program = [
         (_LD_W_ABS, 0, 0, 4),  # A = arch
@@ -131,18 +113,12 @@ def build_seccomp_filter() -> tuple[ctypes.Array, _SockFprog]:
         (_RET_K, 0, 0, ret_errno(errno.EPERM)),
         (_RET_K, 0, 0, _RET_ALLOW),
     ]
-    instructions = (_SockFilter * len(program))(*[_SockFilter(*i) for i in program])
-    return instructions, _SockFprog(len(program), instructions)
-
-
-def install_seccomp(compiled: tuple[ctypes.Array, _SockFprog]) -> None:
-    """Needs no_new_privs (set by the caller). Inherited by every descendant; cannot be undone."""
-    _check(libc.prctl(PR_SET_SECCOMP, 2, ctypes.addressof(compiled[1]), 0, 0), "seccomp")
+    return b"".join(_SOCK_FILTER.pack(*instruction) for instruction in program)
 
 
 # --- Landlock: which files the job may read or write, no TCP, no signals out of its domain ------
 
-_SYS_LANDLOCK_CREATE_RULESET, _SYS_LANDLOCK_ADD_RULE, _SYS_LANDLOCK_RESTRICT_SELF = 444, 445, 446
+_SYS_LANDLOCK_CREATE_RULESET, _SYS_LANDLOCK_ADD_RULE = 444, 445
 _LANDLOCK_RULE_PATH_BENEATH = 1
 FS_EXECUTE, FS_WRITE_FILE, FS_READ_FILE, FS_READ_DIR = 1, 2, 4, 8
 _FS_ALL_V1 = (1 << 13) - 1  # execute .. make_sym
@@ -172,7 +148,7 @@ def landlock_fs_rights(abi: int) -> int:
 def landlock_ruleset(abi: int, read_paths: list[str], write_paths: list[str]) -> int:
     """A ruleset fd: read (and execute) under ``read_paths``, everything under ``write_paths``,
     nothing elsewhere; with ABI >= 4 no TCP bind or connect; with ABI >= 6 no signal or abstract
-    unix socket outside the domain. ``restrict_self`` applies it."""
+    unix socket outside the domain. ``_forkserver`` applies it in each job's child."""
     handled_fs = landlock_fs_rights(abi)
     fields = [handled_fs]
     if abi >= 4:
@@ -206,8 +182,3 @@ def _landlock_allow(ruleset_fd: int, path: str, rights: int) -> None:
         )
     finally:
         os.close(target)
-
-
-def landlock_restrict_self(ruleset_fd: int) -> None:
-    """Needs no_new_privs. Each call starts a new, nested domain."""
-    _check(libc.syscall(_SYS_LANDLOCK_RESTRICT_SELF, ctypes.c_int(ruleset_fd), ctypes.c_uint32(0)), "landlock_restrict_self")

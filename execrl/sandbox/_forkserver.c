@@ -1,0 +1,321 @@
+/* The worker's per-job loop, in C: fork standby children, isolate each, report their exits.
+
+Python sets the worker up once (namespaces, Landlock rulesets, the seccomp filter) and then calls
+serve(), which never runs Python code again in the worker. Between two forks a Python loop touches,
+and so copies, about a hundred of the pages it shares with its live children, and a child that
+isolates itself in Python copies as many more; here neither does. See worker.py for the design:
+serve() returns only in a forked child, isolated and holding its two pipe ends, which then runs
+its job in Python; in the worker it returns None once the parent has gone.
+*/
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define CHILD_SETUP_FAILED 121 /* worker.CHILD_SETUP_FAILED */
+#define MAX_CHILDREN 64        /* offered or running and not yet reaped; a handful in practice */
+#define EXIT_INFO_SIZE 20      /* worker.EXIT_INFO: <iiid, pid, signalled, code, CPU seconds */
+
+typedef struct {
+    int sock;
+    Py_ssize_t n_dirs;
+    const char **dirs; /* work dirs, a ring: the running job's, then each standby's */
+    const int *rulesets; /* a Landlock ruleset per work dir, or NULL */
+    int uid;             /* job uid, or -1: the invoking user's */
+    int pid_ns;          /* fd of the worker's own PID namespace, or -1: no namespace per job */
+    struct sock_fprog seccomp; /* .len 0: no filter */
+} Config;
+
+typedef struct {
+    int pidfd;
+    pid_t pid;
+} Child;
+
+static int remove_entries(int dir_fd);
+
+/* Remove one entry of a directory, a subdirectory with everything in it; never follows a link. */
+static int remove_entry(int dir_fd, const char *name) {
+    if (unlinkat(dir_fd, name, 0) == 0 || errno == ENOENT)
+        return 0;
+    if (errno != EISDIR)
+        return -1;
+    fchmodat(dir_fd, name, 0700, 0); /* the job owned it and may have locked it */
+    int sub = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (sub < 0)
+        return -1;
+    int failed = remove_entries(sub);
+    close(sub);
+    if (failed)
+        return -1;
+    return unlinkat(dir_fd, name, AT_REMOVEDIR) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+static int remove_entries(int dir_fd) {
+    int listing = dup(dir_fd);
+    if (listing < 0)
+        return -1;
+    DIR *dir = fdopendir(listing);
+    if (!dir) {
+        close(listing);
+        return -1;
+    }
+    int failed = 0;
+    struct dirent *entry;
+    while (!failed && (errno = 0, entry = readdir(dir))) {
+        const char *name = entry->d_name;
+        if (strcmp(name, ".") && strcmp(name, ".."))
+            failed = remove_entry(dir_fd, name);
+    }
+    if (!entry && errno)
+        failed = 1;
+    int saved = errno;
+    closedir(dir);
+    errno = saved;
+    return failed ? -1 : 0;
+}
+
+/* Empty a work dir in place: a Landlock rule is bound to this directory, not to its name. */
+static int empty_dir(const char *path, int uid) {
+    if (chmod(path, 0700) < 0 || (uid >= 0 && chown(path, uid, uid) < 0))
+        return -1;
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int failed = remove_entries(fd);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return failed;
+}
+
+static void close_all_but(int a, int b) {
+    int low = a < b ? a : b, high = a < b ? b : a;
+    if (low > 3)
+        syscall(SYS_close_range, 3, low - 1, 0);
+    if (high > low + 1)
+        syscall(SYS_close_range, low + 1, high - 1, 0);
+    syscall(SYS_close_range, high + 1, ~0U, 0);
+}
+
+/* In the forked child, as root of the worker's namespaces: isolate, or exit CHILD_SETUP_FAILED. */
+static void isolate(const Config *cfg, Py_ssize_t index, int job_r, int result_w) {
+    if (setsid() < 0 || chdir(cfg->dirs[index]) < 0) /* setsid: kill(0, ...) reaches only the job */
+        _exit(CHILD_SETUP_FAILED);
+    if (cfg->uid >= 0 && (setgroups(0, NULL) < 0 || setresgid(cfg->uid, cfg->uid, cfg->uid) < 0 ||
+                          setresuid(cfg->uid, cfg->uid, cfg->uid) < 0))
+        _exit(CHILD_SETUP_FAILED);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) /* fork and setresuid clear it */
+        _exit(CHILD_SETUP_FAILED);
+    if (cfg->rulesets && syscall(SYS_landlock_restrict_self, cfg->rulesets[index], 0) < 0)
+        _exit(CHILD_SETUP_FAILED);
+    if (cfg->seccomp.len && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &cfg->seccomp, 0, 0) < 0)
+        _exit(CHILD_SETUP_FAILED);
+    close_all_but(job_r, result_w); /* the socket, the rulesets, the other pipes, anything inherited */
+}
+
+static int send_offer(int sock, pid_t pid, const int fds[3]) {
+    int32_t pid_le = pid; /* x86_64 and aarch64 are little-endian, as struct's "<i" */
+    struct iovec iov = {.iov_base = &pid_le, .iov_len = sizeof pid_le};
+    union {
+        char buf[CMSG_SPACE(3 * sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                         .msg_controllen = sizeof control.buf};
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(3 * sizeof(int));
+    memcpy(CMSG_DATA(cmsg), fds, 3 * sizeof(int));
+    return sendmsg(sock, &msg, 0) < 0 ? -1 : 0;
+}
+
+/* Fork a standby for work dir `index`. Returns 0 in the worker, 1 in the child (with its pipe
+   ends in job_fd and result_fd), -1 with errno set on failure, on which the worker exits (its
+   children die with it) and the parent starts another: nothing here is cleaned up. */
+static int offer(const Config *cfg, Py_ssize_t index, Child *child, int *job_fd, int *result_fd) {
+    int job[2], result[2];
+    if (pipe2(job, O_CLOEXEC) < 0 || pipe2(result, O_CLOEXEC) < 0)
+        return -1;
+    if (cfg->pid_ns >= 0 && unshare(CLONE_NEWPID) < 0) /* the next child is PID 1 of a fresh namespace */
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        isolate(cfg, index, job[0], result[1]);
+        *job_fd = job[0];
+        *result_fd = result[1];
+        return 1;
+    }
+    if (pid < 0 || (cfg->pid_ns >= 0 && setns(cfg->pid_ns, CLONE_NEWPID) < 0))
+        return -1;
+    int pidfd = syscall(SYS_pidfd_open, pid, 0);
+    int fds[3] = {pidfd, job[1], result[0]};
+    if (pidfd < 0 || send_offer(cfg->sock, pid, fds) < 0)
+        return -1;
+    close(job[0]);
+    close(job[1]);
+    close(result[0]);
+    close(result[1]);
+    child->pidfd = pidfd;
+    child->pid = pid;
+    return 0;
+}
+
+/* Reap an exited child and send the parent its pid, how it ended and its CPU time. */
+static int reap(const Config *cfg, const Child *child) {
+    if (cfg->pid_ns < 0) {
+        siginfo_t info;
+        waitid(P_PID, child->pid, &info, WEXITED | WNOWAIT);
+        killpg(child->pid, SIGKILL); /* the zombie still holds the group id: no other group can be hit */
+    }
+    int status;
+    struct rusage usage;
+    if (wait4(child->pid, &status, 0, &usage) < 0)
+        return -1;
+    int32_t fields[3] = {child->pid, WIFSIGNALED(status) ? 1 : 0,
+                         WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status)};
+    double cpu = usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 + usage.ru_stime.tv_sec +
+                 usage.ru_stime.tv_usec / 1e6;
+    char message[EXIT_INFO_SIZE];
+    memcpy(message, fields, sizeof fields);
+    memcpy(message + sizeof fields, &cpu, sizeof cpu);
+    return send(cfg->sock, message, sizeof message, 0) < 0 ? -1 : 0;
+}
+
+/* The loop: keep `standbys` children on offer, fork another each time the parent takes one (its
+   request names none: offers are taken in order), report every exit. */
+static int run_loop(const Config *cfg, Py_ssize_t standbys, Py_ssize_t *index, int *job_fd, int *result_fd) {
+    Child children[MAX_CHILDREN];
+    int n = 0;
+    for (Py_ssize_t i = 0; i < standbys; i++) {
+        int forked = offer(cfg, *index = i, &children[n], job_fd, result_fd);
+        if (forked)
+            return forked;
+        n++;
+    }
+    Py_ssize_t ring = standbys; /* the work dir the next standby gets */
+    struct pollfd polled[MAX_CHILDREN + 1];
+    for (;;) {
+        polled[0] = (struct pollfd){.fd = cfg->sock, .events = POLLIN};
+        for (int i = 0; i < n; i++)
+            polled[i + 1] = (struct pollfd){.fd = children[i].pidfd, .events = POLLIN};
+        if (poll(polled, n + 1, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        for (int i = n - 1; i >= 0; i--) { /* from the end: removal keeps earlier indices valid */
+            if (!polled[i + 1].revents)
+                continue;
+            if (reap(cfg, &children[i]) < 0)
+                return -1;
+            close(children[i].pidfd);
+            children[i] = children[--n];
+        }
+        if (!polled[0].revents)
+            continue;
+        char request[16];
+        if (recv(cfg->sock, request, sizeof request, 0) <= 0)
+            return 2; /* the parent has gone */
+        if (n == MAX_CHILDREN) {
+            errno = EMFILE;
+            return -1;
+        }
+        /* offers are taken in order, so this dir is the previous job's: dead or killed, its files inert */
+        if (empty_dir(cfg->dirs[ring], cfg->uid) < 0)
+            return -1;
+        int forked = offer(cfg, *index = ring, &children[n], job_fd, result_fd);
+        if (forked)
+            return forked;
+        n++;
+        ring = (ring + 1) % cfg->n_dirs;
+    }
+}
+
+static PyObject *py_serve(PyObject *self, PyObject *args, PyObject *kwargs) {
+    static char *keywords[] = {"sock", "workdirs", "standbys", "uid", "pid_ns", "rulesets", "seccomp", NULL};
+    int sock, uid, pid_ns;
+    Py_ssize_t standbys;
+    PyObject *dir_list, *ruleset_list;
+    Py_buffer filter = {0};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iO!niiO!z*", keywords, &sock, &PyTuple_Type, &dir_list, &standbys,
+                                     &uid, &pid_ns, &PyTuple_Type, &ruleset_list, &filter))
+        return NULL;
+    Py_ssize_t n_dirs = PyTuple_GET_SIZE(dir_list), n_rulesets = PyTuple_GET_SIZE(ruleset_list);
+    PyObject *result = NULL;
+    const char **dirs = PyMem_Calloc(n_dirs, sizeof *dirs);
+    int *rulesets = PyMem_Calloc(n_dirs, sizeof *rulesets);
+    if (!dirs || !rulesets) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (standbys < 1 || standbys >= n_dirs || (n_rulesets && n_rulesets != n_dirs) || filter.len % sizeof(struct sock_filter)) {
+        PyErr_SetString(PyExc_ValueError, "serve: need 1 <= standbys < len(workdirs), one ruleset per work dir or "
+                                          "none, and a filter of whole sock_filter instructions");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n_dirs; i++) {
+        if (!(dirs[i] = PyUnicode_AsUTF8(PyTuple_GET_ITEM(dir_list, i))))
+            goto done;
+        if (n_rulesets && (rulesets[i] = PyLong_AsLong(PyTuple_GET_ITEM(ruleset_list, i))) == -1 && PyErr_Occurred())
+            goto done;
+    }
+    Config cfg = {.sock = sock, .n_dirs = n_dirs, .dirs = dirs, .rulesets = n_rulesets ? rulesets : NULL,
+                  .uid = uid, .pid_ns = pid_ns,
+                  .seccomp = {.len = filter.len / sizeof(struct sock_filter), .filter = filter.buf}};
+    int job_fd = -1, result_fd = -1;
+    Py_ssize_t index = 0;
+    int outcome = run_loop(&cfg, standbys, &index, &job_fd, &result_fd);
+    if (outcome < 0) {
+        PyErr_SetFromErrno(PyExc_OSError);
+    } else if (outcome == 2) {
+        result = Py_NewRef(Py_None);
+    } else {
+        result = Py_BuildValue("(nii)", index, job_fd, result_fd);
+    }
+done:
+    PyMem_Free(dirs);
+    PyMem_Free(rulesets);
+    PyBuffer_Release(&filter);
+    return result;
+}
+
+static PyObject *py_empty_dir(PyObject *self, PyObject *args) {
+    const char *path;
+    int uid;
+    if (!PyArg_ParseTuple(args, "si", &path, &uid))
+        return NULL;
+    if (empty_dir(path, uid) < 0)
+        return PyErr_SetFromErrnoWithFilename(PyExc_OSError, path);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"serve", (PyCFunction)(void (*)(void))py_serve, METH_VARARGS | METH_KEYWORDS,
+     "serve(sock, workdirs, standbys, uid, pid_ns, rulesets, seccomp): the worker's loop. Returns None in the "
+     "worker once the parent has gone; in each forked, isolated child (work dir index, job fd, result fd)."},
+    {"empty_dir", py_empty_dir, METH_VARARGS,
+     "empty_dir(path, uid): remove everything in a directory, never following a link; chown it to uid (-1: keep)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_forkserver", NULL, 0, methods};
+
+PyMODINIT_FUNC PyInit__forkserver(void) { return PyModule_Create(&module); }
