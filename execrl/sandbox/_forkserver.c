@@ -30,7 +30,7 @@ Python; in the worker it returns None once the parent has gone.
 #include <unistd.h>
 
 #define CHILD_SETUP_FAILED 121 /* worker.CHILD_SETUP_FAILED */
-#define MAX_CHILDREN 64        /* offered or running and not yet reaped; a handful in practice */
+#define MAX_DIRS 64            /* work dirs, and so children alive at once, per worker */
 #define EXIT_INFO_SIZE 20      /* worker.EXIT_INFO: <iiid, pid, signalled, code, CPU seconds */
 
 enum { FAILED = -1, RAISED = -2, IN_WORKER = 0, IN_CHILD = 1, PARENT_GONE = 2 }; /* what a step returns */
@@ -48,6 +48,7 @@ typedef struct {
 typedef struct {
     int pidfd;
     pid_t pid;
+    Py_ssize_t dir; /* index of its work dir */
 } Child;
 
 static int remove_entries(int dir_fd);
@@ -177,6 +178,7 @@ static int offer(const Config *cfg, Py_ssize_t index, Child *child, int *job_fd,
     close(result[1]);
     child->pidfd = pidfd;
     child->pid = pid;
+    child->dir = index;
     return IN_WORKER;
 }
 
@@ -201,21 +203,30 @@ static int reap(const Config *cfg, const Child *child) {
     return send(cfg->sock, message, sizeof message, 0) < 0 ? -1 : 0;
 }
 
-/* The loop: keep `standbys` children on offer, fork another each time the parent takes one (its
-   request names none: offers are taken in order), report every exit. Returns IN_CHILD in each
-   child, PARENT_GONE, FAILED with errno set, or RAISED where a signal's Python handler raised. */
-static int run_loop(const Config *cfg, Py_ssize_t standbys, Py_ssize_t *index, int *job_fd, int *result_fd) {
-    Child children[MAX_CHILDREN];
+/* The loop: one child per work dir, each offered to the parent as soon as it is forked; when one
+   has exited (its job done, or killed), report how, empty its dir and fork the next there. The
+   parent takes children in order and tells the worker nothing: a job's end is the child's exit.
+   Returns IN_CHILD in each child, PARENT_GONE, FAILED with errno set, or RAISED where a signal's
+   Python handler raised. */
+static int run_loop(const Config *cfg, Py_ssize_t *index, int *job_fd, int *result_fd) {
+    Child children[MAX_DIRS];
     int n = 0;
-    for (Py_ssize_t i = 0; i < standbys; i++) {
-        int forked = offer(cfg, *index = i, &children[n], job_fd, result_fd);
-        if (forked != IN_WORKER)
-            return forked;
-        n++;
-    }
-    Py_ssize_t ring = standbys; /* the work dir the next standby gets */
-    struct pollfd polled[MAX_CHILDREN + 1];
+    Py_ssize_t refill[MAX_DIRS];
+    int n_refill = 0;
+    for (Py_ssize_t i = 0; i < cfg->n_dirs; i++)
+        refill[n_refill++] = i;
+    struct pollfd polled[MAX_DIRS + 1];
     for (;;) {
+        /* a dir is emptied once its child is reaped: with a PID namespace, once all of the job is dead */
+        while (n_refill) {
+            Py_ssize_t dir = refill[--n_refill];
+            if (empty_dir(cfg->dirs[dir], cfg->uid) < 0)
+                return FAILED;
+            int forked = offer(cfg, *index = dir, &children[n], job_fd, result_fd);
+            if (forked != IN_WORKER)
+                return forked;
+            n++;
+        }
         polled[0] = (struct pollfd){.fd = cfg->sock, .events = POLLIN};
         for (int i = 0; i < n; i++)
             polled[i + 1] = (struct pollfd){.fd = children[i].pidfd, .events = POLLIN};
@@ -226,42 +237,28 @@ static int run_loop(const Config *cfg, Py_ssize_t standbys, Py_ssize_t *index, i
                 return RAISED;
             continue;
         }
-        for (int i = n - 1; i >= 0; i--) { /* from the end: removal keeps earlier indices valid */
+        for (int i = n - 1; i >= 0; i--) { /* from the end: the last child moves into a slot already seen */
             if (!polled[i + 1].revents)
                 continue;
             if (reap(cfg, &children[i]) < 0)
                 return FAILED;
             close(children[i].pidfd);
+            refill[n_refill++] = children[i].dir;
             children[i] = children[--n];
         }
-        if (!polled[0].revents)
-            continue;
-        char request[16];
-        if (recv(cfg->sock, request, sizeof request, 0) <= 0)
-            return PARENT_GONE;
-        if (n == MAX_CHILDREN) {
-            errno = EMFILE;
-            return FAILED;
-        }
-        /* offers are taken in order, so this dir is the previous job's: dead or killed, its files inert */
-        if (empty_dir(cfg->dirs[ring], cfg->uid) < 0)
-            return FAILED;
-        int forked = offer(cfg, *index = ring, &children[n], job_fd, result_fd);
-        if (forked != IN_WORKER)
-            return forked;
-        n++;
-        ring = (ring + 1) % cfg->n_dirs;
+        char message[16];
+        if (polled[0].revents && recv(cfg->sock, message, sizeof message, 0) <= 0)
+            return PARENT_GONE; /* the parent sends nothing: the socket is readable once it closes */
     }
 }
 
 static PyObject *py_serve(PyObject *self, PyObject *args, PyObject *kwargs) {
-    static char *keywords[] = {"sock", "workdirs", "standbys", "uid", "pid_ns", "rulesets", "seccomp", NULL};
+    static char *keywords[] = {"sock", "workdirs", "uid", "pid_ns", "rulesets", "seccomp", NULL};
     int sock, uid, pid_ns;
-    Py_ssize_t standbys;
     PyObject *dir_list, *ruleset_list;
     Py_buffer filter = {0};
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iO!niiO!z*", keywords, &sock, &PyTuple_Type, &dir_list, &standbys,
-                                     &uid, &pid_ns, &PyTuple_Type, &ruleset_list, &filter))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iO!iiO!z*", keywords, &sock, &PyTuple_Type, &dir_list, &uid,
+                                     &pid_ns, &PyTuple_Type, &ruleset_list, &filter))
         return NULL;
     Py_ssize_t n_dirs = PyTuple_GET_SIZE(dir_list), n_rulesets = PyTuple_GET_SIZE(ruleset_list);
     PyObject *result = NULL;
@@ -271,9 +268,9 @@ static PyObject *py_serve(PyObject *self, PyObject *args, PyObject *kwargs) {
         PyErr_NoMemory();
         goto done;
     }
-    if (standbys < 1 || standbys >= n_dirs || (n_rulesets && n_rulesets != n_dirs) || filter.len % sizeof(struct sock_filter)) {
-        PyErr_SetString(PyExc_ValueError, "serve: need 1 <= standbys < len(workdirs), one ruleset per work dir or "
-                                          "none, and a filter of whole sock_filter instructions");
+    if (n_dirs < 1 || n_dirs > MAX_DIRS || (n_rulesets && n_rulesets != n_dirs) || filter.len % sizeof(struct sock_filter)) {
+        PyErr_SetString(PyExc_ValueError, "serve: need 1 to 64 work dirs, one ruleset per work dir or none, and a "
+                                          "filter of whole sock_filter instructions");
         goto done;
     }
     for (Py_ssize_t i = 0; i < n_dirs; i++) {
@@ -287,7 +284,7 @@ static PyObject *py_serve(PyObject *self, PyObject *args, PyObject *kwargs) {
                   .seccomp = {.len = filter.len / sizeof(struct sock_filter), .filter = filter.buf}};
     int job_fd = -1, result_fd = -1;
     Py_ssize_t index = 0;
-    int outcome = run_loop(&cfg, standbys, &index, &job_fd, &result_fd);
+    int outcome = run_loop(&cfg, &index, &job_fd, &result_fd);
     if (outcome == FAILED) {
         PyErr_SetFromErrno(PyExc_OSError);
     } else if (outcome == PARENT_GONE) {
@@ -314,7 +311,7 @@ static PyObject *py_empty_dir(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"serve", (PyCFunction)(void (*)(void))py_serve, METH_VARARGS | METH_KEYWORDS,
-     "serve(sock, workdirs, standbys, uid, pid_ns, rulesets, seccomp): the worker's loop. Returns None in the "
+     "serve(sock, workdirs, uid, pid_ns, rulesets, seccomp): the worker's loop. Returns None in the "
      "worker once the parent has gone; in each forked, isolated child (work dir index, job fd, result fd)."},
     {"empty_dir", py_empty_dir, METH_VARARGS,
      "empty_dir(path, uid): remove everything in a directory, never following a link; chown it to uid (-1: keep)."},

@@ -34,7 +34,7 @@ from execrl.sandbox.properties import PROPERTY_CHECKS
 from execrl.sandbox.protocol import PIPE_READ, Report
 from execrl.sandbox.records import WALL_PER_CPU, Job, TestOutcome, Verdict
 from execrl.sandbox.worker import CHILD_SETUP_FAILED as WORKER_CHILD_FAILED
-from execrl.sandbox.worker import EXIT_INFO, LAYERS, STANDBYS, UID_BASE
+from execrl.sandbox.worker import CHILDREN, EXIT_INFO, LAYERS, UID_BASE
 
 WORKER_LOCALE = ("LANG", "LC_ALL")  # the caller's, beside a helper's environment (execrl.helper.python_env)
 WORKER_MAIN = "from execrl.sandbox.worker import main; main()"
@@ -110,10 +110,9 @@ class _WorkerHandle:
         self.layers: dict[str, dict[str, Any]] = json.loads(ready)
 
     def take_child(self) -> tuple[int, list[int]]:
-        """The oldest standby child on offer; tell the worker to prepare another."""
+        """The oldest standby child on offer (the worker forks the next once this one has exited)."""
         while not self.offers:
             self.receive()
-        self.sock.send(b"took")
         return self.offers.popleft()
 
     def receive(self) -> None:
@@ -179,7 +178,7 @@ class Sandbox:
         """Children forked ahead of their job and waiting for it: they have run no job code.
         (A diagnostic: call it while no job is running.)"""
         for handle in self._handles:
-            while len(handle.offers) < STANDBYS and select.select([handle.sock], [], [], 0.5)[0]:
+            while len(handle.offers) < CHILDREN and select.select([handle.sock], [], [], 0.5)[0]:
                 handle.receive()
         return {pid for h in self._handles for pid, _ in h.offers}
 
