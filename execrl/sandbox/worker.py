@@ -102,8 +102,7 @@ class Worker:
         self.workdirs = [f"{self.jobs_dir}/{i}" for i in range(CHILDREN)]
         self._choose_uid(mount_ns)
         for workdir in self.workdirs:
-            os.mkdir(workdir, 0o700)
-            _forkserver.empty_dir(workdir, _uid_or_none(self.uid))
+            os.mkdir(workdir, 0o700)  # handed to the job uid by the worker's loop, before each child
         self._check_pid_namespace()
         self._build_landlock()
         self._build_seccomp()
