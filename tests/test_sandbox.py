@@ -314,7 +314,7 @@ def f(x):
 
 
 def test_every_job_starts_in_an_empty_work_dir(sandbox):
-    # more jobs than work dirs in a worker's ring, so each dir is reused after a job littered it
+    # more jobs than a worker has work dirs, so each dir is reused after a job littered it
     verdicts = sandbox.run_many([Job(str(i), LITTERER, "f", (Test((0,), []),)) for i in range(8)])
     assert [v.status for v in verdicts] == ["passed"] * 8
 

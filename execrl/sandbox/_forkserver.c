@@ -3,7 +3,7 @@
 Python sets the worker up once (namespaces, Landlock rulesets, the seccomp filter) and then calls
 serve(), which never runs Python code again in the worker: between two forks a Python loop writes,
 and so copies, about a hundred of the pages the worker shares with its live children (measured:
-112 page faults per job in the worker; 6 with this loop). See worker.py for the design. serve()
+112 page faults per job in the worker; 7 with this loop). See worker.py for the design. serve()
 returns in each forked child, isolated and holding its two pipe ends, which then runs its job in
 Python; in the worker it returns None once the parent has gone.
 */
@@ -38,7 +38,7 @@ enum { FAILED = -1, RAISED = -2, IN_WORKER = 0, IN_CHILD = 1, PARENT_GONE = 2 };
 typedef struct {
     int sock;
     Py_ssize_t n_dirs;
-    const char **dirs; /* work dirs, a ring: the running job's, then each standby's */
+    const char **dirs; /* work dirs, one per child: the running job's and each standby's */
     const int *rulesets; /* a Landlock ruleset per work dir, or NULL */
     int uid;             /* job uid, or -1: the invoking user's */
     int pid_ns;          /* fd of the worker's own PID namespace, or -1: no namespace per job */
@@ -314,7 +314,8 @@ static PyMethodDef methods[] = {
      "serve(sock, workdirs, uid, pid_ns, rulesets, seccomp): the worker's loop. Returns None in the "
      "worker once the parent has gone; in each forked, isolated child (work dir index, job fd, result fd)."},
     {"empty_dir", py_empty_dir, METH_VARARGS,
-     "empty_dir(path, uid): remove everything in a directory, never following a link; chown it to uid (-1: keep)."},
+     "empty_dir(path, uid): what the loop does to a child's work dir before the next child: remove everything in "
+     "it, never following a link, and chown it to uid (-1: keep). Exposed so that it can be tested on its own."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -18,7 +18,7 @@ reported as inactive in the ready message; none is skipped silently.
 
 The setup is Python; the per-job loop and each child's isolation are C (``_forkserver.c``). After
 each fork every page the worker writes is copied, and a Python loop writes a hundred or so per job
-(measured: 112 page faults per job in the worker, 6 with the loop in C).
+(measured with tools/sandbox_ab.py: 112 page faults per job in the worker, 7 with the loop in C).
 """
 
 from __future__ import annotations
@@ -109,7 +109,9 @@ class Worker:
         self._share_with_jobs()
         kernel.prctl(kernel.PR_SET_PDEATHSIG, signal.SIGKILL)  # the worker dies with its parent
         # compile()'s first call creates the AST's hundred-odd node classes; done in each child it
-        # would cost more than the rest of a short job (measured: 2.8 ms of CPU).
+        # would cost more than the rest of a short job (measured with tools/sandbox_ab.py: 0.54x the
+        # rate at 1.6x the CPU time). Importing a module from its source does it too, so a stale
+        # .pyc somewhere in the setup can hide the cost: it is paid here whatever the cache holds.
         compile("", "<warm-up>", "exec")
         gc.collect()
         gc.freeze()  # keep the collector from touching (and so copying) every object in each child
@@ -283,10 +285,9 @@ class Worker:
         index and its pipes."""
         self.sock.send(json.dumps(self.layers).encode())
         rulesets = tuple(self.rulesets[workdir] for workdir in self.workdirs) if self.rulesets else ()
+        uid = -1 if self.uid is None else self.uid
         pid_ns = -1 if self.own_pid_ns is None else self.own_pid_ns
-        child = _forkserver.serve(
-            self.sock.fileno(), tuple(self.workdirs), _uid_or_none(self.uid), pid_ns, rulesets, self.seccomp_filter,
-        )
+        child = _forkserver.serve(self.sock.fileno(), tuple(self.workdirs), uid, pid_ns, rulesets, self.seccomp_filter)
         if child is None:
             return
         try:
@@ -298,14 +299,11 @@ class Worker:
             os._exit(CHILD_SETUP_FAILED)
 
 
-def _uid_or_none(uid: int | None) -> int:
-    return -1 if uid is None else uid
-
-
 def _warm_up() -> None:
     """In a standby, before its job arrives: run what every job runs before the program's own code
-    on stand-in values, so that the pages it writes are copied now, off the job's clock (measured:
-    13% more short HumanEval jobs per second with one worker, for 2% more CPU time per job)."""
+    on stand-in values, so that the pages it writes are copied now, off the job's clock (measured
+    with tools/sandbox_ab.py: 10-13% more short HumanEval jobs per second with one worker, the CPU
+    time per job within 2%)."""
     marshal.loads(marshal.dumps(("", "f", [([1, 2], "a")], {"cpu_s": 1.0, "memory_mb": 1})))
     for limit in (resource.RLIMIT_CPU, resource.RLIMIT_AS):
         resource.setrlimit(limit, resource.getrlimit(limit))
