@@ -428,10 +428,10 @@ def decide(
     """Turn what the child reported, and how it ended, into a verdict. A test without a valid
     report fails; nothing the child does can turn a missing or wrong result into a pass."""
     outcomes = _outcomes(job, report, stopped=reason == STOPPED_AT_FAILURE)
-    passed = sum(o.passed for o in outcomes)
+    failing = [o for o in outcomes if o.status != "passed"]
     signalled, code, cpu = exit_info if exit_info else (False, 0, report.reported_cpu_s or 0.0)
-    status = _status(job, report, reason, signalled, code, cpu, outcomes)
-    first_error = next((o.error_type for o in outcomes if not o.passed), None)
+    status = _status(job, report, reason, signalled, code, cpu, outcomes, failing)
+    first_error = failing[0].error_type if failing else None
     if report.load_error:
         first_error = report.load_error[1]
     elif status in ("timeout", "output_limit", "killed") and first_error in (None, "MissingResult"):
@@ -439,8 +439,8 @@ def decide(
     return Verdict(
         id=job.id,
         status=status,
-        tests_passed=passed,
-        tests_run=sum(o.status != "missing" for o in outcomes),
+        tests_passed=len(outcomes) - len(failing),
+        tests_run=len(outcomes) - sum(o.status == "missing" for o in failing),
         tests_total=len(job.tests),
         parsed=report.parsed,
         loaded=report.loaded,
@@ -463,17 +463,17 @@ def _outcomes(job: Job, report: Report, stopped: bool) -> tuple[TestOutcome, ...
     return tuple(outcomes)
 
 
-def _status(job, report, reason, signalled, code, cpu, outcomes) -> str:
+def _status(job, report, reason, signalled, code, cpu, outcomes, failing) -> str:
     if report.load_error:
         stage, error_type, _ = report.load_error
         if stage == "parse":
             return "syntax_error"
         return "memory_exceeded" if error_type == "MemoryError" else "runtime_error"
-    if outcomes and all(o.passed for o in outcomes):
+    if outcomes and not failing:
         return "passed"
     if reason in ("timeout", "output_limit"):
         return reason
-    if any(o.error_type == "MemoryError" for o in outcomes):
+    if any(o.error_type == "MemoryError" for o in failing):
         return "memory_exceeded"
     if reason == STOPPED_AT_FAILURE:
         return "failed"
@@ -503,7 +503,12 @@ def _outcome(job: Job, index: int, report: Report) -> TestOutcome:
         ok = PROPERTY_CHECKS[test.check](tuple(test.input), output, test.expected, job.atol)
     else:
         ok = outputs_equal(output, test.expected, job.atol, job.int_float_equal)
-    return TestOutcome("passed") if ok else TestOutcome("wrong", "WrongAnswer", "")
+    return PASSED if ok else WRONG_ANSWER
+
+
+# Outcomes are immutable: most tests share one of these.
+PASSED = TestOutcome("passed")
+WRONG_ANSWER = TestOutcome("wrong", "WrongAnswer", "")
 
 
 def _sandbox_error(job: Job, message: str) -> Verdict:
