@@ -38,6 +38,12 @@ def test_correct_program_passes_with_staged_signals(sandbox):
     assert verdict.parsed and verdict.loaded and verdict.first_error is None
 
 
+def test_a_job_larger_than_the_pipe_is_fed_as_the_child_reads_it(sandbox):
+    numbers = list(range(300_000))  # a few MB of job, the pipe holds 64 KB
+    verdict = sandbox.run(job("def add(a, b):\n    return sum(a) + b\n", (Test((numbers, 1), sum(numbers) + 1),)))
+    assert verdict.status == "passed"
+
+
 def test_wrong_answer_fails_only_its_test(sandbox):
     verdict = sandbox.run(job("def add(a, b):\n    return a + b if a != -1 else 7\n"))
     assert verdict.status == "failed"

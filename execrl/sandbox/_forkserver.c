@@ -170,7 +170,8 @@ static int offer(const Config *cfg, Py_ssize_t index, Child *child, int *job_fd,
         return FAILED;
     int pidfd = syscall(SYS_pidfd_open, pid, 0);
     int fds[3] = {pidfd, job[1], result[0]};
-    if (pidfd < 0 || send_offer(cfg->sock, pid, fds) < 0)
+    /* The parent writes the job without blocking (a job larger than the pipe is fed as it drains). */
+    if (pidfd < 0 || fcntl(job[1], F_SETFL, O_NONBLOCK) < 0 || send_offer(cfg->sock, pid, fds) < 0)
         return FAILED;
     close(job[0]);
     close(job[1]);

@@ -277,8 +277,7 @@ def _execute(handle: _WorkerHandle, job: Job) -> Verdict:
     pending = memoryview(_payload(job))
     pid, (pidfd, job_w, result_r) = handle.take_child()
     start = time.monotonic()
-    os.set_blocking(job_w, False)
-    pending = _write_some(job_w, pending)  # most jobs fit in the pipe at once
+    pending = _write_some(job_w, pending)  # non-blocking (set by the worker); most jobs fit in the pipe at once
     report = Report(n_tests=len(job.tests))
     try:
         reason, exit_info = _supervise(handle, job, start, pid, pidfd, job_w, pending, result_r, report)
