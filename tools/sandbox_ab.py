@@ -7,9 +7,11 @@ A machine's speed can drift by tens of percent within minutes, so two runs minut
 the machine, not the code. Each checkout gets a process of its own, with that checkout first on
 its import path (parent and worker code both) and a one-worker Sandbox open; each round asks every
 process in turn to judge HumanEval's short canonical solutions once, with their base tests. Printed
-per checkout: the median rate, CPU ms per job (parent, worker and children), page faults per job
-in the worker and in its children, and the median and quartiles of the per-round ratios of rate
-and CPU time to the baseline's. Reads results/tasks/ (run `snakemake --cores 2 humaneval_tasks`).
+per checkout: the median rate; CPU ms per job, of the parent, worker and children together and of
+the parent alone (its Python holds the GIL, so that its share bounds the rate one process can
+supervise, however many workers and cores); page faults per job in the worker and in its
+children; and the median and quartiles of the per-round ratios of rate and CPU time to the
+baseline's. Reads results/tasks/ (run `snakemake --cores 2 humaneval_tasks`).
 
 A checkout from `git worktree add` has no built C extension: build it in place there with
 `python -c "from setuptools import setup; setup()" build_ext --inplace`.
@@ -56,7 +58,7 @@ with Sandbox(workers=1) as box:
         n = len(jobs)
         print(json.dumps({
             "passed": passed == n, "per_second": n / seconds,
-            "cpu_ms": 1000 * (cpu + sum(after[2:]) - sum(before[2:])) / n,
+            "cpu_ms": 1000 * (cpu + sum(after[2:]) - sum(before[2:])) / n, "parent_cpu_ms": 1000 * cpu / n,
             "worker_faults": (after[0] - before[0]) / n, "children_faults": (after[1] - before[1]) / n,
         }), flush=True)
 """
@@ -104,7 +106,8 @@ def main() -> None:
         rate = quartiles([r["per_second"] / b["per_second"] for r, b in zip(results, base)])
         cpu = quartiles([r["cpu_ms"] / b["cpu_ms"] for r, b in zip(results, base)])
         print(f"{checkout}: {statistics.median(r['per_second'] for r in results):.0f} jobs/s, "
-              f"{statistics.median(r['cpu_ms'] for r in results):.2f} CPU ms/job, page faults per job "
+              f"{statistics.median(r['cpu_ms'] for r in results):.2f} CPU ms/job "
+              f"({statistics.median(r['parent_cpu_ms'] for r in results):.2f} of them the parent's), page faults per job "
               f"{statistics.median(r['worker_faults'] for r in results):.0f} in the worker and "
               f"{statistics.median(r['children_faults'] for r in results):.0f} in its children; vs the first: rate "
               f"x{rate[1]:.3f} ({rate[0]:.3f}-{rate[2]:.3f}), CPU x{cpu[1]:.3f} ({cpu[0]:.3f}-{cpu[2]:.3f})")
