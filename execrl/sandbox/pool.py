@@ -45,6 +45,7 @@ RECURSION_LIMIT = 20_000
 CPU_LIMIT_SHARE = 0.5
 GRACE_S = 0.5  # after a kill, how long to wait for the worker's exit report before declaring an error
 STOPPED_AT_FAILURE = "stopped_at_failure"  # the parent killed the job at its first failing test (Job.stop_at_first_failure)
+PASSED, WRONG_ANSWER = TestOutcome("passed"), TestOutcome("wrong", "WrongAnswer", "")  # immutable: tests share them
 Progress = Callable[[int, Verdict], None]
 # Verdicts wait in order behind a slow job while the other workers go on; a short window would idle
 # them (measured: 1.14x with 2 workers on HumanEval, where one solution runs 200-300 ms, at 2 per worker).
@@ -503,11 +504,6 @@ def _outcome(job: Job, index: int, report: Report) -> TestOutcome:
     else:
         ok = outputs_equal(output, test.expected, job.atol, job.int_float_equal)
     return PASSED if ok else WRONG_ANSWER
-
-
-# Outcomes are immutable: most tests share one of these.
-PASSED = TestOutcome("passed")
-WRONG_ANSWER = TestOutcome("wrong", "WrongAnswer", "")
 
 
 def _sandbox_error(job: Job, message: str) -> Verdict:

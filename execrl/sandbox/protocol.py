@@ -1,8 +1,9 @@
 """Frames on the pipe from the untrusted process to the trusted parent.
 
-Each frame is a 4-byte little-endian length and a JSON array. In order, the untrusted side sends:
-``["parsed"]``, ``["loaded"]``, then per test i one of ``["value", i, <codec value>]``,
-``["raise", i, type, message]`` or ``["unserialisable", i, message]``, and finally
+Each frame is a 4-byte little-endian length and a JSON array, compact and ASCII (no whitespace).
+In order, the untrusted side sends: ``["parsed"]``, ``["loaded"]``, then per test i one of
+``["value", i, <codec value>]``, ``["raise", i, type, message]`` or
+``["unserialisable", i, message]``, and finally
 ``["end", cpu_seconds]`` (its own CPU time, informational only: the CPU limit is the kernel's).
 A program that fails to parse or load sends ``["load_error", stage, type, message]`` instead.
 The parent trusts none of it: frames out of order, of unknown shape or over the cap end the job,
