@@ -4,7 +4,8 @@
 streams, as a child subreaper (prctl PR_SET_CHILD_SUBREAPER): a process that outlives its parent
 somewhere below is re-parented here, not to init, so once COMMAND has exited every live child of
 this process is one it left running. Those still alive after a grace period (a killed process takes
-a moment to be torn down on a loaded machine) are counted, killed and reaped; REPORT gets
+a moment to be torn down on a loaded machine) are counted, killed and reaped, and so in turn are
+the children each leaves re-parented here; REPORT gets
 ``{"returncode": int, "leftovers": int}`` (negative returncode: killed by that signal), and this
 process exits with COMMAND's status. It imports nothing but the standard library, and writes
 nothing to stdout: the command's stdout is what its caller checks.
@@ -35,13 +36,15 @@ def run_counting_leftovers(command: list[str], grace_s: float = GRACE_S) -> tupl
     deadline = time.monotonic() + grace_s
     while (left := _live_children()) and time.monotonic() < deadline:
         time.sleep(0.05)
-    for pid in left:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    _reap_all()
-    return returncode, len(left)
+    counted = 0
+    while left:  # the children of each killed process are re-parented here in turn, before it is reaped
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)  # a child of ours, not yet reaped: its pid cannot have been reused
+        for pid in left:
+            os.waitpid(pid, 0)
+        counted += len(left)
+        left = _live_children()
+    return returncode, counted
 
 
 def live_processes() -> Iterator[tuple[int, dict[str, str]]]:
@@ -67,15 +70,15 @@ def processes_of(uids: Set[int], sessions: Set[int] = frozenset()) -> list[int]:
 
 def _live_children() -> list[int]:
     """Children of this process that are not zombies; zombies are reaped on the way."""
-    _reap_all(block=False)
+    _reap_zombies()
     me = str(os.getpid())
     return [pid for pid, fields in live_processes() if fields["PPid"].strip() == me]
 
 
-def _reap_all(block: bool = True) -> None:
+def _reap_zombies() -> None:
     while True:
         try:
-            pid, _ = os.waitpid(-1, 0 if block else os.WNOHANG)
+            pid, _ = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
             return
         if pid == 0:
