@@ -146,7 +146,7 @@ def test_non_json_body_is_a_protocol_error():
 
 @pytest.mark.parametrize("body", [b'["value",1,["I","2"]] ', b' ["value",1,["I","2"]]', b'["value",1,["I","2"]]["end",0.5]',
                                   b'["value",1,["S","\xc3\xa9"]]'])
-def test_a_body_of_more_than_one_ascii_json_value_is_a_protocol_error(body):
+def test_a_body_other_than_one_compact_ascii_json_value_is_a_protocol_error(body):
     report = report_of(2, PARSED, LOADED, value(0, 1), raw_frame(body))
     _assert_protocol_error_keeps(report, [("value", 1)])
 

@@ -304,8 +304,8 @@ def test_leftovers_counts_and_kills_what_a_command_leaves_running(tmp_path):
     assert not os.path.exists(f"/proc/{pid_file.read_text()}")  # killed and reaped, not left to init
 
     tree = LEAVES_A_DAEMON.replace("time.sleep(60)", "if os.fork() == 0:\n            time.sleep(60)\n        time.sleep(60)")
-    proc = subprocess.run([sys.executable, "-m", "execrl.leftovers", str(report), sys.executable, "-c", tree, str(pid_file)],
-                          timeout=60)  # a daemon with a child of its own: the child is re-parented once the daemon is killed
+    subprocess.run([sys.executable, "-m", "execrl.leftovers", str(report), sys.executable, "-c", tree, str(pid_file)],
+                   timeout=60)  # a daemon with a child of its own: the child is re-parented once the daemon is killed
     assert json.loads(report.read_text()) == {"returncode": 0, "leftovers": 2}
 
     proc = subprocess.run([sys.executable, "-m", "execrl.leftovers", str(report), sys.executable, "-c", "exit(3)"], timeout=60)
