@@ -38,8 +38,8 @@ BENCHMARK_COLUMNS = {
     "seconds": "float: wall-clock time",
     "per_second": "float: programs judged per second",
     "cpu_seconds": "float: CPU time of every process involved (this one, workers, children), 10 ms resolution",
-    "caller_user_seconds": "float: user CPU time of this, the calling process, alone: for execrl the parent's "
-    "supervision and verdicts, Python that holds the interpreter lock",
+    "caller_cpu_seconds": "float: CPU time of this, the calling process, alone (all its threads, ns resolution): "
+    "for execrl the parent's supervision and verdicts",
 }
 
 
@@ -138,14 +138,14 @@ def run_benchmark(tasks: Sequence[BenchmarkTask], repeats: int, workers: int, hu
         for repeat in range(repeats):
             for contender in contenders:
                 pids = contender.process_ids()
-                cpu_before, user_before = _cpu_seconds(pids), _own_user_seconds()
+                cpu_before, own_before = _cpu_seconds(pids), time.process_time()
                 start = time.perf_counter()
                 passed = contender.judge()
                 seconds = time.perf_counter() - start
-                cpu, user = _cpu_seconds(pids) - cpu_before, _own_user_seconds() - user_before
+                cpu, own = _cpu_seconds(pids) - cpu_before, time.process_time() - own_before
                 programs = contender.copies * len(tasks)
                 rows.append((contender.harness, contender.workers, repeat, programs, passed, seconds, programs / seconds, cpu,
-                             user))
+                             own))
     finally:
         for contender in contenders:
             contender.close()
@@ -164,10 +164,6 @@ def _cpu_seconds(worker_pids: list[int]) -> float:
     return total
 
 
-def _own_user_seconds() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_utime  # all of this process's threads
-
-
 def summarize_benchmark(table: pd.DataFrame, cores: int) -> dict[str, Any]:
     """Median rate and CPU time per harness, and the ratios the sandbox's targets are stated in.
 
@@ -177,7 +173,7 @@ def summarize_benchmark(table: pd.DataFrame, cores: int) -> dict[str, Any]:
     contenders = list(dict.fromkeys(zip(table["harness"], table["workers"])))  # in the order they ran
     by_repeat = table.assign(
         cpu_ms=1000 * table["cpu_seconds"] / table["programs"],
-        caller_user_ms=1000 * table["caller_user_seconds"] / table["programs"],
+        caller_cpu_ms=1000 * table["caller_cpu_seconds"] / table["programs"],
     ).pivot(index="repeat", columns=["harness", "workers"])
     rate, cpu = by_repeat["per_second"], by_repeat["cpu_ms"]
     medians = {f"{harness} x{workers}": float(rate[harness, workers].median()) for harness, workers in contenders}
@@ -197,7 +193,7 @@ def summarize_benchmark(table: pd.DataFrame, cores: int) -> dict[str, Any]:
         paired["execrl_scaling"] = rate["execrl", most] / rate["execrl", 1]
         paired["floor_scaling"] = rate[FLOOR, most] / rate[FLOOR, 1]
     ratios = {name: float(values.median()) for name, values in paired.items()}
-    parent_ms = float(by_repeat["caller_user_ms"]["execrl", most].median())
+    parent_ms = float(by_repeat["caller_cpu_ms"]["execrl", most].median())
     return {
         "median_per_second": medians,
         "cpu_ms_per_program": cpu_ms,
@@ -207,10 +203,11 @@ def summarize_benchmark(table: pd.DataFrame, cores: int) -> dict[str, Any]:
         "execrl_scaling": None if most == 1 else {
             "workers": most, "speedup": ratios["execrl_scaling"], "floor_speedup": ratios["floor_scaling"]},
         "ratio_ranges": {name: [float(values.min()), float(values.max())] for name, values in paired.items()},
-        # The parent's threads take turns on the interpreter lock, so that at this Python time per program
-        # one process supervises at most about this many programs per second, however many cores and workers.
+        # The parent's threads take turns on the interpreter lock: at this CPU time per program (a little
+        # more than the lock's share, as system calls release it) one process supervises about this
+        # many programs per second at most, however many cores and workers it has.
         "execrl_supervision": {
-            "workers": most, "parent_user_ms_per_program": parent_ms, "ceiling_per_second": 1000 / parent_ms,
+            "workers": most, "parent_cpu_ms_per_program": parent_ms, "ceiling_per_second": 1000 / parent_ms,
             "ceiling_over_one_worker": 1000 / parent_ms / medians["execrl x1"]},
         "all_passed": bool((table["passed"] == table["programs"]).all()),
     }
