@@ -430,7 +430,7 @@ def decide(
     outcomes = _outcomes(job, report, stopped=reason == STOPPED_AT_FAILURE)
     failing = [o for o in outcomes if o.status != "passed"]
     signalled, code, cpu = exit_info if exit_info else (False, 0, report.reported_cpu_s or 0.0)
-    status = _status(job, report, reason, signalled, code, cpu, outcomes, failing)
+    status = _status(job, report, reason, signalled, code, cpu, failing)
     first_error = failing[0].error_type if failing else None
     if report.load_error:
         first_error = report.load_error[1]
@@ -463,13 +463,13 @@ def _outcomes(job: Job, report: Report, stopped: bool) -> tuple[TestOutcome, ...
     return tuple(outcomes)
 
 
-def _status(job, report, reason, signalled, code, cpu, outcomes, failing) -> str:
+def _status(job, report, reason, signalled, code, cpu, failing) -> str:
     if report.load_error:
         stage, error_type, _ = report.load_error
         if stage == "parse":
             return "syntax_error"
         return "memory_exceeded" if error_type == "MemoryError" else "runtime_error"
-    if outcomes and not failing:
+    if job.tests and not failing:  # one outcome per test
         return "passed"
     if reason in ("timeout", "output_limit"):
         return reason
