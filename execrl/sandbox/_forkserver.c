@@ -42,7 +42,7 @@ typedef struct {
     const int *rulesets; /* a Landlock ruleset per work dir, or NULL */
     int uid;             /* job uid, or -1: the invoking user's */
     int pid_ns;          /* fd of the worker's own PID namespace, or -1: no namespace per job */
-    struct sock_fprog seccomp; /* .len 0: no filter */
+    struct sock_fprog seccomp; /* what each job adds to the worker's filter; .len 0: no filter */
 } Config;
 
 typedef struct {
@@ -254,12 +254,12 @@ static int run_loop(const Config *cfg, Py_ssize_t *index, int *job_fd, int *resu
 }
 
 static PyObject *py_serve(PyObject *self, PyObject *args, PyObject *kwargs) {
-    static char *keywords[] = {"sock", "workdirs", "uid", "pid_ns", "rulesets", "seccomp", NULL};
+    static char *keywords[] = {"sock", "workdirs", "uid", "pid_ns", "rulesets", "worker_seccomp", "seccomp", NULL};
     int sock, uid, pid_ns;
     PyObject *dir_list, *ruleset_list;
-    Py_buffer filter = {0};
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iO!iiO!z*", keywords, &sock, &PyTuple_Type, &dir_list, &uid,
-                                     &pid_ns, &PyTuple_Type, &ruleset_list, &filter))
+    Py_buffer worker_filter = {0}, filter = {0};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "iO!iiO!z*z*", keywords, &sock, &PyTuple_Type, &dir_list, &uid,
+                                     &pid_ns, &PyTuple_Type, &ruleset_list, &worker_filter, &filter))
         return NULL;
     Py_ssize_t n_dirs = PyTuple_GET_SIZE(dir_list), n_rulesets = PyTuple_GET_SIZE(ruleset_list);
     PyObject *result = NULL;
@@ -269,9 +269,11 @@ static PyObject *py_serve(PyObject *self, PyObject *args, PyObject *kwargs) {
         PyErr_NoMemory();
         goto done;
     }
-    if (n_dirs < 1 || n_dirs > MAX_DIRS || (n_rulesets && n_rulesets != n_dirs) || filter.len % sizeof(struct sock_filter)) {
-        PyErr_SetString(PyExc_ValueError, "serve: need 1 to 64 work dirs, one ruleset per work dir or none, and a "
-                                          "filter of whole sock_filter instructions");
+    if (n_dirs < 1 || n_dirs > MAX_DIRS || (n_rulesets && n_rulesets != n_dirs) ||
+        worker_filter.len % sizeof(struct sock_filter) || filter.len % sizeof(struct sock_filter) ||
+        !worker_filter.len != !filter.len) {
+        PyErr_SetString(PyExc_ValueError, "serve: need 1 to 64 work dirs, one ruleset per work dir or none, and "
+                                          "both filters or neither, each of whole sock_filter instructions");
         goto done;
     }
     for (Py_ssize_t i = 0; i < n_dirs; i++) {
@@ -283,9 +285,13 @@ static PyObject *py_serve(PyObject *self, PyObject *args, PyObject *kwargs) {
     Config cfg = {.sock = sock, .n_dirs = n_dirs, .dirs = dirs, .rulesets = n_rulesets ? rulesets : NULL,
                   .uid = uid, .pid_ns = pid_ns,
                   .seccomp = {.len = filter.len / sizeof(struct sock_filter), .filter = filter.buf}};
+    /* Once, here: every child inherits the worker's filter, and compiles only its own short one. */
+    struct sock_fprog worker_prog = {.len = worker_filter.len / sizeof(struct sock_filter), .filter = worker_filter.buf};
     int job_fd = -1, result_fd = -1;
     Py_ssize_t index = 0;
-    int outcome = run_loop(&cfg, &index, &job_fd, &result_fd);
+    int outcome = worker_prog.len && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &worker_prog, 0, 0) < 0
+                      ? FAILED
+                      : run_loop(&cfg, &index, &job_fd, &result_fd);
     if (outcome == FAILED) {
         PyErr_SetFromErrno(PyExc_OSError);
     } else if (outcome == PARENT_GONE) {
@@ -296,6 +302,7 @@ static PyObject *py_serve(PyObject *self, PyObject *args, PyObject *kwargs) {
 done:
     PyMem_Free(dirs);
     PyMem_Free(rulesets);
+    PyBuffer_Release(&worker_filter);
     PyBuffer_Release(&filter);
     return result;
 }
@@ -312,8 +319,9 @@ static PyObject *py_empty_dir(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"serve", (PyCFunction)(void (*)(void))py_serve, METH_VARARGS | METH_KEYWORDS,
-     "serve(sock, workdirs, uid, pid_ns, rulesets, seccomp): the worker's loop. Returns None in the "
-     "worker once the parent has gone; in each forked, isolated child (work dir index, job fd, result fd)."},
+     "serve(sock, workdirs, uid, pid_ns, rulesets, worker_seccomp, seccomp): the worker's loop, under the worker's "
+     "filter. Returns None in the worker once the parent has gone; in each forked, isolated child, under both "
+     "filters, (work dir index, job fd, result fd)."},
     {"empty_dir", py_empty_dir, METH_VARARGS,
      "empty_dir(path, uid): what the loop does to a child's work dir before the next child: remove everything in "
      "it, never following a link, and chown it to uid (-1: keep). Exposed so that it can be tested on its own."},

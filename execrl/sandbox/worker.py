@@ -9,12 +9,13 @@ reports its wait status and CPU time, tagged with its pid.
 
 Isolation is set up in two places. Once per worker: private network, IPC, UTS and mount namespaces
 (loopback down, no SysV IPC, fresh tmpfs over /tmp, /var/tmp and /dev/shm, /proc showing only the
-caller's processes), Landlock rulesets, a seccomp filter, shared rlimits, no_new_privs and
-/dev/null for stdin, stdout and stderr. Per job, in the child: a fresh PID namespace (the child is
-its init, so every process it starts dies with it), its own session, its own emptied work dir, an
-unprivileged uid, Landlock and seccomp, every other inherited descriptor closed, and, once the job
-has arrived, its CPU and address-space limits. Each layer the kernel refuses is
-reported as inactive in the ready message; none is skipped silently.
+caller's processes), Landlock rulesets, a seccomp filter the worker's loop installs on itself
+(every child inherits it), shared rlimits, no_new_privs and /dev/null for stdin, stdout and stderr.
+Per job, in the child: a fresh PID namespace (the child is its init, so every process it starts
+dies with it), its own session, its own emptied work dir, an unprivileged uid, Landlock, a second,
+short seccomp filter for the calls the worker's loop itself makes, every other inherited descriptor
+closed, and, once the job has arrived, its CPU and address-space limits. Each layer the kernel
+refuses is reported as inactive in the ready message; none is skipped silently.
 
 The setup is Python; the per-job loop and each child's isolation are C (``_forkserver.c``). After
 each fork every page the worker writes is copied, and a Python loop writes a hundred or so per job
@@ -84,7 +85,7 @@ class Worker:
         self.layers: dict[str, dict[str, Any]] = {}
         self.uid: int | None = None
         self.own_pid_ns: int | None = None
-        self.seccomp_filter: bytes | None = None
+        self.seccomp_filters: tuple[bytes | None, bytes | None] = (None, None)  # the worker's, each job's
         self.jobs_dir = ""
         self.workdirs: list[str] = []  # one per child: the running job's, and each standby's
         self.rulesets: dict[str, int] = {}
@@ -270,9 +271,10 @@ class Worker:
         if not kernel.seccomp_supported():
             self._mark("seccomp", False, "filter written for x86_64 only")
             return
-        self.seccomp_filter = kernel.build_seccomp_filter()
+        self.seccomp_filters = (kernel.worker_seccomp_filter(), kernel.job_seccomp_filter())
         self._mark("seccomp", True, "socket, ptrace, mount, namespaces, new sessions or process groups, changes to "
-                   "a file's mode, owner, attributes or times, bpf, io_uring and similar calls refused")
+                   "a file's mode, owner, attributes or times, bpf, io_uring and similar calls refused (most of "
+                   "them to the worker too)")
 
     # --- per job ----------------------------------------------------------------------------
     def serve(self) -> None:
@@ -287,7 +289,7 @@ class Worker:
         rulesets = tuple(self.rulesets[workdir] for workdir in self.workdirs) if self.rulesets else ()
         uid = -1 if self.uid is None else self.uid
         pid_ns = -1 if self.own_pid_ns is None else self.own_pid_ns
-        child = _forkserver.serve(self.sock.fileno(), tuple(self.workdirs), uid, pid_ns, rulesets, self.seccomp_filter)
+        child = _forkserver.serve(self.sock.fileno(), tuple(self.workdirs), uid, pid_ns, rulesets, *self.seccomp_filters)
         if child is None:
             return
         try:

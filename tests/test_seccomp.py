@@ -1,0 +1,91 @@
+"""The sandbox's two seccomp filters, run by a small classic-BPF interpreter: every call the sandbox
+denies is denied to a job by the stack of both, and the worker's own filter leaves the calls its loop
+makes. (test_sandbox.py checks that the kernel enforces them on real jobs.)"""
+
+from __future__ import annotations
+
+import errno
+import struct
+
+import pytest
+
+from execrl.sandbox import kernel
+
+X86_64 = 0xC000003E
+ALLOW, KILL_PROCESS = 0x7FFF0000, 0x80000000
+
+
+def eperm() -> int:
+    return 0x00050000 | errno.EPERM
+
+
+def run_filter(program: bytes, nr: int, args: tuple[int, ...] = (), arch: int = X86_64) -> int:
+    """The filter's return value for one call: classic BPF over struct seccomp_data."""
+    data = struct.pack("<iIQ6Q", nr, arch, 0, *(list(args) + [0] * 6)[:6])
+    instructions = [struct.unpack("=HBBI", program[i : i + 8]) for i in range(0, len(program), 8)]
+    accumulator, pc = 0, 0
+    while True:
+        code, jt, jf, k = instructions[pc]
+        if code == 0x20:  # BPF_LD | BPF_W | BPF_ABS
+            accumulator = struct.unpack_from("<I", data, k)[0]
+        elif code == 0x06:  # BPF_RET | BPF_K
+            return k
+        elif code in (0x15, 0x35, 0x45):  # BPF_JMP | JEQ, JGE, JSET with BPF_K
+            taken = {0x15: accumulator == k, 0x35: accumulator >= k, 0x45: bool(accumulator & k)}[code]
+            pc += jt if taken else jf
+        else:
+            raise AssertionError(f"instruction {code:#x} at {pc} is not one the sandbox's filters use")
+        pc += 1
+
+
+def stacked(nr: int, args: tuple[int, ...] = (), arch: int = X86_64) -> int:
+    """What a job gets: the kernel runs every filter and keeps the strictest action (the lowest as s32)."""
+    results = [run_filter(f, nr, args, arch) for f in (kernel.worker_seccomp_filter(), kernel.job_seccomp_filter())]
+    return min(results, key=lambda value: struct.unpack("<i", struct.pack("<I", value & 0xFFFF0000))[0])
+
+
+DENIED = {**kernel._X86_64_DENIED_EVERYWHERE, **kernel._X86_64_DENIED_TO_JOBS}
+# From the x86_64 syscall table, independently of kernel.py: escapes DESIGN.md section 3 names.
+MUST_DENY = {41: "socket", 101: "ptrace", 165: "mount", 272: "unshare", 308: "setns", 109: "setpgid", 112: "setsid",
+             90: "chmod", 92: "chown", 321: "bpf", 425: "io_uring_setup", 310: "process_vm_readv", 246: "kexec_load"}
+
+
+def test_the_escapes_design_names_are_all_denied():
+    assert {nr: DENIED.get(nr) for nr in MUST_DENY} == MUST_DENY
+
+
+@pytest.mark.parametrize("nr", sorted(DENIED), ids=lambda nr: DENIED[nr])
+def test_a_job_is_refused_every_denied_call(nr):
+    assert stacked(nr) == eperm()
+
+
+@pytest.mark.parametrize("name", ["unshare", "setns", "setsid", "chmod", "fchmodat", "chown"])
+def test_the_worker_keeps_the_calls_its_loop_makes(name):
+    nr = {name: nr for nr, name in kernel._X86_64_DENIED_TO_JOBS.items()}[name]
+    assert run_filter(kernel.worker_seccomp_filter(), nr) == ALLOW
+    assert run_filter(kernel.job_seccomp_filter(), nr) == eperm()
+
+
+@pytest.mark.parametrize("nr", [0, 1, 2, 3, 9, 39, 57, 60, 61, 231, 247, 318])  # read ... wait4, exit_group, waitid, getrandom
+def test_ordinary_calls_are_allowed(nr):
+    assert stacked(nr) == ALLOW
+
+
+def test_clone_is_allowed_only_without_namespace_flags():
+    sigchld = 17
+    assert stacked(56, (sigchld,)) == ALLOW
+    for flag in (kernel.CLONE_NEWUSER, kernel.CLONE_NEWPID, kernel.CLONE_NEWNET, kernel.CLONE_NEWNS):
+        assert stacked(56, (sigchld | flag,)) == eperm()
+
+
+def test_clone3_and_the_x32_abi_are_unavailable_and_a_foreign_arch_is_killed():
+    enosys = 0x00050000 | errno.ENOSYS
+    assert stacked(435) == enosys
+    assert stacked(0x40000000 | 39) == enosys
+    assert stacked(39, arch=0x40000003) == KILL_PROCESS  # i386
+    assert run_filter(kernel.job_seccomp_filter(), 39, arch=0x40000003) == KILL_PROCESS
+
+
+def test_the_per_job_filter_stays_short():
+    # Each job's child compiles its filter; its cost grows with the length (see kernel.py).
+    assert len(kernel.job_seccomp_filter()) // 8 <= 4 + len(kernel._X86_64_DENIED_TO_JOBS) + 2
