@@ -3,16 +3,16 @@ developers changing the sandbox; the workflow does not use it.
 
     python tools/child_faults.py [SECONDS]
 
-Needs perf (Debian: linux-perf) and the right to trace other processes (root, or a
-kernel.perf_event_paranoid of 1 or less). A one-worker Sandbox judges HumanEval's short canonical
-solutions in a loop for SECONDS (default 4) while `perf record -e page-faults -d` follows the
-worker and every child it forks, recording each fault's address. A child starts as a copy of the
-worker, so each child's fault is attributed to the worker's mapping at that address (an address
-outside all of them is in memory the child mapped itself). Printed: faults per child by mapping,
-most first. Write faults on the heap and libpython's data are copy-on-write copies of pages the
-worker shares with its children; faults on code and read-only data (r-xp, r--p) only map
-page-cache pages, as fork copies no page-table entries for a file mapping the worker never wrote.
-Reads results/tasks/ (run `snakemake --cores 2 humaneval_tasks`).
+Needs perf (Debian: linux-perf) and root (the jobs run under uids of their own). A one-worker
+Sandbox judges HumanEval's short canonical solutions in a loop for SECONDS (default 4) while
+`perf record -e page-faults -d` follows the worker and every child it forks, recording each
+fault's address. A child starts as a copy of the worker, so each child's fault is attributed to
+the worker's mapping at that address (an address outside all of them is in memory the child mapped
+itself). Printed: faults per child by mapping, most first. Faults on the heap and on libpython's
+data are mostly writes: copies of pages the worker shares with its children, or fresh pages. Faults
+on code and read-only data (r-xp, r--p) map page-cache pages, as fork copies no page-table entries
+for a file mapping the worker never wrote. Reads results/tasks/ (run
+`snakemake --cores 2 humaneval_tasks`).
 """
 
 from __future__ import annotations
