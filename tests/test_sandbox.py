@@ -16,6 +16,7 @@ import pytest
 
 from execrl.leftovers import processes_of
 from execrl.sandbox import Job, Sandbox, Test
+from execrl.sandbox.__main__ import JobFileError, parse_job
 
 ADD = "def add(a, b):\n    return a + b\n"
 OUTSIDE_TMP = Path(__file__).resolve().parents[1] / "test-artifacts"  # git-ignored
@@ -411,6 +412,33 @@ def test_command_line_rejects_a_malformed_job_file(tmp_path):
     assert "jobs.jsonl:1" in proc.stderr and '"tests" must be a list' in proc.stderr
 
 
+def test_a_job_line_with_wrong_fields_is_named_with_the_fields_a_job_has():
+    with pytest.raises(JobFileError) as missing:
+        parse_job({"id": "a", "program": "", "tests": [], "timeout": 5}, "jobs.jsonl:3")
+    assert str(missing.value) == (
+        "jobs.jsonl:3: missing field entry_point; unknown field timeout (a job has id, program, entry_point, tests, "
+        "and optionally atol, timeout_s, memory_mb)"
+    )
+    with pytest.raises(JobFileError, match=r"^jobs.jsonl:1: missing fields program, entry_point \(a job has"):
+        parse_job({"id": "a", "tests": []}, "jobs.jsonl:1")
+
+
+@pytest.mark.parametrize(("field", "value", "error"), [
+    ("memory_mb", 512.5, "memory_mb must be an integer"),
+    ("memory_mb", True, "memory_mb must be an integer"),
+    ("timeout_s", "5", "timeout_s must be a number"),
+])
+def test_a_job_line_with_an_option_of_the_wrong_type_is_refused(field, value, error):
+    record = {"id": "a", "program": "def f():\n    return 1\n", "entry_point": "f", "tests": [], field: value}
+    with pytest.raises(JobFileError, match=f"^jobs.jsonl:2: {error}$"):
+        parse_job(record, "jobs.jsonl:2")
+
+
+def test_a_job_line_takes_a_whole_timeout_as_a_float():
+    record = {"id": "a", "program": "def f():\n    return 1\n", "entry_point": "f", "tests": [], "timeout_s": 3}
+    assert parse_job(record, "jobs.jsonl:1").timeout_s == 3.0
+
+
 def test_ten_thousand_jobs_leak_no_process_or_descriptor():
     with Sandbox(workers=2) as box:
         box.run_many([job(ADD)] * 50)
@@ -452,6 +480,7 @@ def _state(pid: int) -> str:
 UNPRIVILEGED_RUN = """
 import json, os, time
 from execrl.sandbox import Job, Sandbox, Test
+from execrl.sandbox.__main__ import JobFileError, parse_job
 ADD = "def add(a, b):\\n    return a + b\\n"
 DAEMON = ("import os, time\\ndef add(a, b):\\n    if os.fork() == 0:\\n        try:\\n            os.setsid()\\n"
           "        finally:\\n            if os.fork() == 0:\\n                time.sleep(30)\\n            os._exit(0)\\n"

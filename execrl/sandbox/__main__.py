@@ -24,6 +24,7 @@ from typing import Any
 from execrl.sandbox.pool import Sandbox
 from execrl.sandbox.records import Job, Test
 
+REQUIRED = ("id", "program", "entry_point", "tests")
 OPTIONAL = {"atol": float, "timeout_s": float, "memory_mb": int}
 
 
@@ -34,10 +35,13 @@ class JobFileError(ValueError):
 def parse_job(record: Any, where: str) -> Job:
     if not isinstance(record, dict):
         raise JobFileError(f"{where}: expected a JSON object")
-    missing = [k for k in ("id", "program", "entry_point", "tests") if k not in record]
-    unknown = sorted(set(record) - {"id", "program", "entry_point", "tests", *OPTIONAL})
+    missing = [k for k in REQUIRED if k not in record]
+    unknown = sorted(set(record) - {*REQUIRED, *OPTIONAL})
     if missing or unknown:
-        raise JobFileError(f"{where}: missing fields {missing}, unknown fields {unknown}")
+        problems = [f"{what} field{'s' * (len(keys) > 1)} " + ", ".join(keys)
+                    for what, keys in (("missing", missing), ("unknown", unknown)) if keys]
+        raise JobFileError(f"{where}: {'; '.join(problems)} (a job has {', '.join(REQUIRED)}, and optionally "
+                           f"{', '.join(OPTIONAL)})")
     if not isinstance(record["tests"], list) or not all(
         isinstance(t, dict) and set(t) == {"input", "expected"} and isinstance(t["input"], list) for t in record["tests"]
     ):
@@ -45,8 +49,9 @@ def parse_job(record: Any, where: str) -> Job:
     options = {}
     for key, kind in OPTIONAL.items():
         if key in record:
-            if not isinstance(record[key], (int, float)) or isinstance(record[key], bool):
-                raise JobFileError(f"{where}: {key} must be a number")
+            accepted = (int,) if kind is int else (int, float)
+            if not isinstance(record[key], accepted) or isinstance(record[key], bool):
+                raise JobFileError(f"{where}: {key} must be {'an integer' if kind is int else 'a number'}")
             options[key] = kind(record[key])
     try:
         return Job(
