@@ -184,6 +184,7 @@ def summarize_benchmark(table: pd.DataFrame, cores: int) -> dict[str, Any]:
         "execrl_1_over_floor": rate["execrl", 1] / rate[FLOOR, 1],
         "execrl_1_over_floor_per_cpu_second": cpu[FLOOR, 1] / cpu["execrl", 1],
         "bare_fork_over_floor": rate[BARE_FORK, 1] / rate[FLOOR, 1],
+        "bare_fork_over_floor_per_cpu_second": cpu[FLOOR, 1] / cpu[BARE_FORK, 1],
         "execrl_1_over_bare_fork": rate["execrl", 1] / rate[BARE_FORK, 1],
         # CPU seconds per second: with one worker the parent, the worker and the job's child run side
         # by side, so that at this CPU time per program `cores` cores allow cores / this speed-up at most.

