@@ -480,7 +480,6 @@ def _state(pid: int) -> str:
 UNPRIVILEGED_RUN = """
 import json, os, time
 from execrl.sandbox import Job, Sandbox, Test
-from execrl.sandbox.__main__ import JobFileError, parse_job
 ADD = "def add(a, b):\\n    return a + b\\n"
 DAEMON = ("import os, time\\ndef add(a, b):\\n    if os.fork() == 0:\\n        try:\\n            os.setsid()\\n"
           "        finally:\\n            if os.fork() == 0:\\n                time.sleep(30)\\n            os._exit(0)\\n"
