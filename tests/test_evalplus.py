@@ -48,6 +48,7 @@ def test_optional_release_is_skipped_only_when_absent(tmp_path):
     assert load_optional(None, "mbpp_plus") == (None, "MBPP+ v0.2.0 skipped: its path is set to null in the config")
     problems, note = load_optional(tmp_path / "absent.jsonl.gz", "mbpp_plus")
     assert problems is None and note.startswith("MBPP+ v0.2.0 skipped:") and "not found" in note
+    assert "mbppplus_release, tag v0.2.0" in note and "humanevalplus" not in note  # this release's source only
     corrupt = tmp_path / "corrupt.jsonl.gz"
     corrupt.write_bytes(b"not gzip")
     with pytest.raises(TaskDataError, match="corrupt"):

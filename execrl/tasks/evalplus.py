@@ -16,14 +16,12 @@ from typing import Any
 
 from execrl.tasks.humaneval import TaskDataError, _read_source, _task_number
 
-RELEASES = {
-    "humaneval_plus": ("HumanEval+ v0.1.10", "272720b90ac375502c8ed23cd791c2a93dfb22a911641a494da74a426c09f101"),
-    "mbpp_plus": ("MBPP+ v0.2.0", "af43697e8791c4c149bdfd6b489d8b5412507551ac20e28a439f650b8225db63"),
+RELEASES = {  # name, sha256 of the official file, where it is published
+    "humaneval_plus": ("HumanEval+ v0.1.10", "272720b90ac375502c8ed23cd791c2a93dfb22a911641a494da74a426c09f101",
+                       "github.com/evalplus/humanevalplus_release, tag v0.1.10"),
+    "mbpp_plus": ("MBPP+ v0.2.0", "af43697e8791c4c149bdfd6b489d8b5412507551ac20e28a439f650b8225db63",
+                  "github.com/evalplus/mbppplus_release, tag v0.2.0"),
 }
-DOWNLOAD_HINT = (
-    "get the official release from github.com/evalplus/humanevalplus_release or "
-    "github.com/evalplus/mbppplus_release (see ../shared/data/README.md), or set the path to null to skip this tier"
-)
 REQUIRED_FIELDS = ("task_id", "prompt", "entry_point", "canonical_solution", "base_input", "plus_input", "atol", "contract")
 
 
@@ -55,24 +53,31 @@ def sha256_of(path: str | Path) -> str:
 
 def load_evalplus(path: str | Path, release: str) -> list[EvalPlusProblem]:
     """Load one of ``RELEASES`` after checking the file is exactly that release."""
-    name, expected = RELEASES[release]
+    name, expected, _ = RELEASES[release]
     source = Path(path)
+    fix = f"{where_to_get(release)}, or set the path to null to skip this tier"
     if not source.is_file():
-        raise TaskDataError(f"{name} file not found: {source}; {DOWNLOAD_HINT}")
+        raise TaskDataError(f"{name} file not found: {source}; {fix}")
     actual = sha256_of(source)
     if actual != expected:
         raise TaskDataError(
             f"{source} is not the {name} release (sha256 {actual[:16]}…, expected {expected[:16]}…): "
-            f"the file is corrupt or another version; {DOWNLOAD_HINT}"
+            f"the file is corrupt or another version; {fix}"
         )
-    problems = [_to_problem(record, source, line) for line, record in _read_source(source)]
+    problems = [_to_problem(record, source, line, fix) for line, record in _read_source(source)]
     return sorted(problems, key=_task_number)
 
 
-def _to_problem(record: Any, source: Path, line: int) -> EvalPlusProblem:
+def where_to_get(release: str) -> str:
+    """How to get the official file (see ../shared/data/README.md)."""
+    return (f"put the official release ({RELEASES[release][2]}) at that path; where ../shared/data holds it: "
+            "mkdir -p resources && cp ../shared/data/*.jsonl.gz resources/")
+
+
+def _to_problem(record: Any, source: Path, line: int, fix: str) -> EvalPlusProblem:
     if not isinstance(record, dict) or any(field not in record for field in REQUIRED_FIELDS):
         missing = [f for f in REQUIRED_FIELDS if not isinstance(record, dict) or f not in record]
-        raise TaskDataError(f"{source}:{line}: missing fields {missing}; {DOWNLOAD_HINT}")
+        raise TaskDataError(f"{source}:{line}: missing fields {missing}; {fix}")
     convert = _input_converter(record["task_id"])
     return EvalPlusProblem(
         task_id=record["task_id"],
@@ -150,5 +155,5 @@ def load_optional(path: str | Path | None, release: str) -> tuple[list[EvalPlusP
     if path is None:
         return None, f"{name} skipped: its path is set to null in the config"
     if not Path(path).exists():
-        return None, f"{name} skipped: {path} not found ({DOWNLOAD_HINT.split(', or set')[0]})"
+        return None, f"{name} skipped: {path} not found; to include it, {where_to_get(release)}"
     return load_evalplus(path, release), f"{name} loaded from {path}"
