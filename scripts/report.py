@@ -137,7 +137,7 @@ def curves_figure(inputs) -> dict:
         for (method, reward_kind), g in reward.groupby(["method", "reward"]))
     caption = ("Per training step: mean reward of the batch, and the share of its samples that pass the visible tests, "
                "the hidden tests, and the visible but not the hidden ones; mean across seeds with the 95% t-interval "
-               "band. Each step draws new training tasks, so the curves are noisy.")
+               "band, cut to the values each can take. Each step draws new training tasks, so the curves are noisy.")
     return svg_figure(inputs.training_curves_figure, alt, caption)
 
 
@@ -189,7 +189,7 @@ def paradox_section(inputs) -> dict:
         f"{method}/{reward} from {g['hacking_rate'].iloc[0]:.1%} to {g['hacking_rate'].iloc[-1]:.1%}"
         for (method, reward), g in hacking.groupby(["method", "reward"]))
     hacking_caption = ("Share of each training batch's samples that pass the visible tests and fail the hidden ones, "
-                       "per step, mean across seeds with the 95% t-interval band.")
+                       "per step, mean across seeds with the 95% t-interval band, cut to [0, 100%].")
     rows = []
     for (method, reward), group in pd.read_parquet(inputs.control_summary).groupby(["method", "reward"], sort=True):
         row = {"method": method, "reward": reward, "seeds": int(group["seeds"].iloc[0])}

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from execrl.analysis import claims, paradox, progression, signals
+from execrl.rl.rewards import reward_range
 
 
 def verdict_rows(task, candidate, kind, tiers):
@@ -192,3 +193,23 @@ def test_the_claims_cover_every_number_of_the_seed_text():
 def test_an_unquoted_number_is_reported_as_uncovered():
     text = "```python\nreliability = 0.77\n```\n## Critical Analysis\nabout 12% succeed\n## Survey Method Analysis\n"
     assert claims.uncovered_numbers(text) == {0.77, 12.0}
+
+
+def test_curve_bands_are_cut_to_the_values_a_metric_can_take():
+    from execrl.analysis.figures import curve_with_band
+    from execrl.analysis.curves import step_curves
+
+    # two seeds far apart: the t-interval (12.7 standard errors) runs well past [0, 1]
+    metrics = {run: pd.DataFrame({"step": [1, 2], "reward_mean": rewards, "visible_pass": shares,
+                                  "hidden_pass": shares, "hacking_rate": [0.0, 0.0]})
+               for run, rewards, shares in (("dapo-outcome-s0", [-1.5, 0.9], [0.0, 0.9]),
+                                            ("dapo-outcome-s1", [0.5, -0.9], [0.6, 0.3]))}
+    curves = step_curves(metrics)
+    visible = curves[curves["metric"] == "visible_pass"]
+    assert visible["low"].min() < 0 and visible["high"].max() > 1  # the table keeps the interval as computed
+    steps, mean, low, high = curve_with_band(visible, "mean", (0.0, 1.0))
+    assert steps == [1, 2] and mean == pytest.approx([0.3, 0.6]) and min(low) == 0.0 and max(high) == 1.0
+    reward = curves[curves["metric"] == "reward_mean"]
+    _, _, low, high = curve_with_band(reward, "mean", reward_range("dapo"))
+    assert min(low) == -2.0 and max(high) == 1.0  # DAPO's signed reward and overlong penalty reach -2
+    assert reward_range("grpo_plus") == (0.0, 1.0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from execrl.analysis.progression import AXES
+from execrl.rl.rewards import reward_range
 from execrl.reporting.figures import interval_chart, line_panels
 
 SIGNAL_LABELS = {"parses": "parses", "runs": "runs", "visible_pass": "visible tests pass", "partial": "partial credit",
@@ -53,18 +54,23 @@ def training_curves_figure(curves: pd.DataFrame) -> str:
     for metric, title in CURVE_TITLES.items():
         lines = {}
         for (method, reward), group in curves[curves["metric"] == metric].groupby(["method", "reward"], sort=True):
-            lines[f"{method}/{reward}"] = (group["step"].tolist(), group["mean"].tolist(),
-                                           group["low"].fillna(group["mean"]).tolist(), group["high"].fillna(group["mean"]).tolist())
+            bounds = reward_range(method) if metric == "reward_mean" else (0.0, 1.0)
+            lines[f"{method}/{reward}"] = curve_with_band(group, "mean", bounds)
         if lines:
             panels.append((title, "training step", lines))
     return line_panels(panels, "share of the step's samples (reward: mean)")
 
 
 def hacking_figure(hacking: pd.DataFrame) -> str:
-    lines = {}
-    for (method, reward), group in hacking.groupby(["method", "reward"], sort=True):
-        band_low = group["low"].fillna(group["hacking_rate"])
-        band_high = group["high"].fillna(group["hacking_rate"])
-        lines[f"{method}/{reward}"] = (group["step"].tolist(), group["hacking_rate"].tolist(), band_low.tolist(),
-                                       band_high.tolist())
+    lines = {f"{method}/{reward}": curve_with_band(group, "hacking_rate", (0.0, 1.0))
+             for (method, reward), group in hacking.groupby(["method", "reward"], sort=True)}
     return line_panels([("reward hacking during training", "training step", lines)], "passes visible, fails hidden")
+
+
+def curve_with_band(group: pd.DataFrame, value: str, bounds: tuple[float, float]) -> tuple[list, list, list, list]:
+    """Steps, the mean across seeds, and its t-interval as a band cut to the values the metric can take
+    (with two seeds the interval is 12.7 standard errors wide and would mostly show impossible values);
+    no band for a single seed."""
+    low = group["low"].fillna(group[value]).clip(*bounds)
+    high = group["high"].fillna(group[value]).clip(*bounds)
+    return group["step"].tolist(), group[value].tolist(), low.tolist(), high.tolist()

@@ -33,3 +33,9 @@ def reward_of(kind: str, verdict: Verdict) -> float:
 def signed(reward: float) -> float:
     """DAPO's rewards live in [-1, 1]: the [0, 1] reward mapped linearly (0 -> -1, 1 -> +1)."""
     return 2.0 * reward - 1.0
+
+
+def reward_range(method: str) -> tuple[float, float]:
+    """The values a sample's trained-on reward can take: [0, 1], or for DAPO the signed reward plus
+    its soft overlong penalty in [-1, 0] (``execrl.rl.losses.soft_overlong_penalty``)."""
+    return (-2.0, 1.0) if method == "dapo" else (0.0, 1.0)

@@ -8,7 +8,8 @@ MUTANT_VERDICTS = [f"{RESULTS}/tasks/{benchmark}_mutant_verdicts.parquet" for be
 EVALUATED = [WARM_START, *TRAIN_RUNS]
 EPISODES = [f"{RESULTS}/train/{run}/eval_episodes.parquet" for run in EVALUATED]
 RUN_METRICS = [f"{RESULTS}/train/{run}/metrics.parquet" for run in TRAIN_RUNS]
-ANALYSIS_CODE = ("analysis/__init__.py", "analysis/stats.py", "analysis/tables.py", "analysis/figures.py", "reporting/figures.py", "rl/summary.py")
+ANALYSIS_CODE = ("analysis/__init__.py", "analysis/stats.py", "analysis/tables.py", "analysis/figures.py", "reporting/figures.py",
+                 "rl/summary.py", "rl/rewards.py")
 
 
 rule signal_quality:
@@ -23,7 +24,7 @@ rule signal_quality:
         figure=report(f"{FIGURES}/signal_quality.svg", caption="../../report/captions/signal_quality.rst", category="Analyses"),
     params:
         seed=config["seed"],
-        code=code(*ANALYSIS_CODE, "analysis/signals.py", "rl/rewards.py"),
+        code=code(*ANALYSIS_CODE, "analysis/signals.py"),
     log:
         f"{RESULTS}/logs/signal_quality.log",
     benchmark:

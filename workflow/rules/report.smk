@@ -39,7 +39,8 @@ rule report:
     params:
         config=config,
         benchmarks=f"{RESULTS}/benchmarks",  # read, not an input: run times vary and must not rerun the report
-        code=code("reporting", "provenance.py", "io.py", "analysis/figures.py", "analysis/progression.py", "analysis/stats.py"),
+        code=code("reporting", "provenance.py", "io.py", "analysis/figures.py", "analysis/progression.py", "analysis/stats.py",
+                  "rl/rewards.py"),
     log:
         f"{RESULTS}/logs/report.log",
     benchmark:
