@@ -6,8 +6,8 @@ import gzip
 import json
 import re
 import zlib
-from importlib.metadata import version
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
