@@ -70,10 +70,18 @@ def test_every_problem_is_reported_at_once():
     assert "seed:" in str(err.value) and "sandbox.workers:" in str(err.value)
 
 
-@pytest.mark.parametrize("overlay", [None, "smoke.yaml"])
+@pytest.mark.parametrize("overlay", [None, "smoke.yaml", "methods.yaml"])
 def test_shipped_configs_are_valid(overlay):
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     if overlay:
         for key, value in yaml.safe_load((REPO / "config" / overlay).read_text()).items():
             config[key] = {**config.get(key, {}), **value} if isinstance(value, dict) else value
     validate_config(config, SCHEMA)
+
+
+def test_the_methods_preset_runs_every_loss_with_the_outcome_reward():
+    from execrl.rl.losses import LOSSES
+
+    runs = yaml.safe_load((REPO / "config" / "methods.yaml").read_text())["train"]["runs"]
+    assert sorted(run["method"] for run in runs) == sorted(LOSSES)
+    assert {run["reward"] for run in runs} == {"outcome"}
