@@ -1,5 +1,6 @@
 import pytest
 import yaml
+from snakemake.utils import update_config
 
 from execrl.config import ConfigError, load_schema, validate_config
 
@@ -73,9 +74,8 @@ def test_every_problem_is_reported_at_once():
 @pytest.mark.parametrize("overlay", [None, "smoke.yaml", "methods.yaml"])
 def test_shipped_configs_are_valid(overlay):
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    if overlay:
-        for key, value in yaml.safe_load((REPO / "config" / overlay).read_text()).items():
-            config[key] = {**config.get(key, {}), **value} if isinstance(value, dict) else value
+    if overlay:  # merged as `--configfile config/config.yaml OVERLAY` merges it: nested keys one by one
+        update_config(config, yaml.safe_load((REPO / "config" / overlay).read_text()))
     validate_config(config, SCHEMA)
 
 
