@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 
 from execrl.analysis import claims, paradox, progression, signals
+from execrl.analysis.curves import step_curves
+from execrl.analysis.figures import curve_with_band
 from execrl.rl.rewards import reward_range
 
 
@@ -196,9 +198,6 @@ def test_an_unquoted_number_is_reported_as_uncovered():
 
 
 def test_curve_bands_are_cut_to_the_values_a_metric_can_take():
-    from execrl.analysis.figures import curve_with_band
-    from execrl.analysis.curves import step_curves
-
     # two seeds far apart: the t-interval (12.7 standard errors) runs well past [0, 1]
     metrics = {run: pd.DataFrame({"step": [1, 2], "reward_mean": rewards, "visible_pass": shares,
                                   "hidden_pass": shares, "hacking_rate": [0.0, 0.0]})
