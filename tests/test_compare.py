@@ -1,8 +1,11 @@
 """The strict, type-aware comparator of outputs with expected values."""
 
+import time
+
 import pytest
 
 from execrl.sandbox.compare import json_shape, outputs_equal, strict_key
+from execrl.sandbox.properties import same_elements
 
 NAN = float("nan")
 INF = float("inf")
@@ -254,3 +257,57 @@ def test_huge_int_against_float_is_unequal_not_an_error():
     assert not outputs_equal(1.0, 10**400, atol=1e-6, int_float_equal=True)
     assert not outputs_equal(2**53 + 1, 9007199254740992.0, int_float_equal=True)
     assert outputs_equal(2**53, 9007199254740992.0, int_float_equal=True)
+
+
+# --- nan members and keys: a set or dict keeps distinct nan objects apart -------------------------
+
+
+def test_two_nan_members_need_two_nan_members():
+    two_nans = {float("nan"), float("nan")}
+    assert len(two_nans) == 2
+    assert outputs_equal({float("nan"), float("nan")}, two_nans)
+    assert not outputs_equal({NAN, "junk"}, two_nans)
+    assert not outputs_equal({NAN}, two_nans)
+
+
+def test_two_nan_keys_need_two_nan_keys_with_their_values():
+    expected = {float("nan"): 1, float("nan"): 2}
+    assert outputs_equal({float("nan"): 2, float("nan"): 1}, expected)
+    assert not outputs_equal({NAN: 1, "junk": 2}, expected)
+    assert not outputs_equal({float("nan"): 1, float("nan"): 1}, expected)
+
+
+# --- hash flooding: every set or dict the comparator builds from an output ------------------------
+
+MODULUS = (1 << 61) - 1  # CPython hashes an int modulo this prime: these all hash to 0
+COLLIDING = [MODULUS * i for i in range(1, 30_001)]
+DISTINCT = list(range(1, 30_001))
+
+
+def _seconds(compare) -> float:
+    start = time.perf_counter()
+    compare()
+    return time.perf_counter() - start
+
+
+@pytest.mark.parametrize("container", [set, frozenset, dict.fromkeys])
+def test_a_set_or_dict_of_colliding_members_matches_nothing(container):
+    # The codec refuses such an output; the comparator, which builds sets of keys of its own, refuses
+    # it too, instead of building them in quadratic time. (Fewer here: the test builds its input.)
+    flooded = container(COLLIDING[:2_000])
+    assert not outputs_equal(flooded, flooded)
+    assert outputs_equal(container(DISTINCT), container(DISTINCT))
+
+
+def test_a_set_answer_given_as_a_colliding_list_costs_no_more_than_a_plain_one():
+    flooded = _seconds(lambda: same_elements((), COLLIDING, [1, 2], 0.0))
+    plain = _seconds(lambda: same_elements((), DISTINCT, [1, 2], 0.0))
+    assert not same_elements((), COLLIDING, COLLIDING[:1], 0.0)
+    assert flooded < 20 * plain + 0.05, (flooded, plain)
+
+
+def test_a_set_answer_keeps_true_apart_from_one_but_not_two_from_two_point_oh():
+    assert not same_elements((), [True, 2.0], [1, 2], 0.0)
+    assert not same_elements((), [1, 2], [True, 2], 0.0)
+    assert same_elements((), [1, 2.0], [1, 2], 0.0)  # as EvalPlus's set(out) == set(exp)
+    assert same_elements((), [(1, True)], [(1.0, True)], 0.0) and not same_elements((), [(1, 1)], [(1, True)], 0.0)

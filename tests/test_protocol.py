@@ -1,13 +1,15 @@
 """The frame protocol (``Report``), the pure verdict decision (``decide``) and ``Job`` validation."""
 
+import json
 import signal
+import tracemalloc
 
 import pytest
 
 from execrl.sandbox import Job, Test, decide
 from execrl.sandbox.codec import encode
 from execrl.sandbox.pool import WORKER_CHILD_FAILED
-from execrl.sandbox.protocol import HEADER, MESSAGE_CHARS, Report, pack_frame
+from execrl.sandbox.protocol import HEADER, MAX_VALUES, MESSAGE_CHARS, Report, pack_frame
 
 PARSED = pack_frame(["parsed"])
 LOADED = pack_frame(["loaded"])
@@ -91,6 +93,57 @@ def test_end_requires_a_non_negative_float_cpu():
     assert report_of(0, end(0.0)).ended
     assert report_of(0, pack_frame(["end", 1])).protocol_error is not None
     assert report_of(0, pack_frame(["end", -1.0])).protocol_error is not None
+
+
+@pytest.mark.parametrize("body", [b'["end",1e999]', b'["end",Infinity]', b'["end",NaN]', b'["end",-Infinity]'])
+def test_a_non_finite_cpu_time_is_a_protocol_error(body):
+    # Python's JSON parser reads all four; a verdict carrying one could not be written as JSON
+    report = report_of(1, PARSED, LOADED, value(0, 1), raw_frame(body))
+    assert report.protocol_error is not None and report.reported_cpu_s is None
+
+
+def test_a_forged_cpu_time_is_believed_only_up_to_the_limit():
+    report = report_of(1, PARSED, LOADED, value(0, 1), end(1e300))
+    verdict = decide(Job("j", PROGRAM, "f", (Test((1,), 1),), timeout_s=2.5), report, None, None, wall_s=0.1)
+    assert verdict.status == "passed" and verdict.cpu_s == 3.0  # the child's RLIMIT_CPU: whole seconds
+    json.dumps(verdict.to_dict(), allow_nan=False)
+
+
+def test_outputs_past_the_value_budget_stop_the_report():
+    wide = [[] for _ in range(MAX_VALUES // 2)]  # each empty list is two arrays: its node and its items
+    report = report_of(2, PARSED, LOADED, value(0, wide[:10]), value(1, wide))
+    assert report.over_budget and report.results == [("value", wide[:10])]
+    verdict = decide(job(Test((1,), wide[:10]), Test((2,), wide)), report, "output_limit", None, wall_s=0.1)
+    assert verdict.status == "output_limit" and verdict.outcomes[1].status == "missing"
+
+
+# The outputs that cost the parent the most, within the output cap (16 MB): the cheapest frames that
+# build the largest objects (an empty set: 216 bytes from 10 bytes of frame), up to the value budget
+# and past it, and the longest string, whose bytes the parent holds a few times while parsing.
+UNDER_BUDGET = MAX_VALUES // 2 - 8  # each empty set is two arrays: its node and its items
+WORST_OUTPUTS = {
+    "empty sets up to the budget": [set()] * UNDER_BUDGET,
+    "empty dicts up to the budget": [{}] * UNDER_BUDGET,
+    "empty sets past the budget": [set()] * 1_500_000,
+    "a long string and empty sets": ("x" * (12 << 20), [set()] * UNDER_BUDGET),
+    "long ints": [1 << 40_000] * 1_300,
+}
+PARENT_BYTES_PER_JOB = 128 << 20  # README's sandbox section states this bound
+
+
+@pytest.mark.parametrize("shape", sorted(WORST_OUTPUTS))
+def test_the_parent_holds_at_most_a_bounded_amount_per_job_whatever_the_output(shape):
+    frame = value(0, WORST_OUTPUTS[shape])
+    assert len(frame) <= Job("j", PROGRAM, "f", ()).max_output_bytes
+    tracemalloc.start()
+    try:
+        report = report_of(1, PARSED, LOADED)
+        for start in range(0, len(frame), 1 << 16):  # as the pipe delivers it
+            report.feed(frame[start : start + (1 << 16)])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < PARENT_BYTES_PER_JOB, f"{shape}: {peak / 2**20:.0f} MiB"
 
 
 def test_nothing_is_read_after_end():

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -181,17 +183,120 @@ def test_open_files_limit(sandbox):
     assert verdict.outcomes[0].error_type == "OSError" and "Too many open files" in verdict.outcomes[0].message
 
 
-def test_process_limit(sandbox):
-    if not sandbox.capabilities()["unprivileged_uid"]["active"]:
-        pytest.skip("RLIMIT_NPROC binds only an unprivileged uid; this sandbox runs as the invoking user")
+ONE_PROCESS = """import os, subprocess, threading
+def add(a, b):
+    refused = []
+    for start in (os.fork, lambda: subprocess.run(["/bin/true"]), lambda: os.posix_spawn("/bin/true", ["true"], {})):
+        try:
+            start()
+        except OSError as exc:
+            refused.append(type(exc).__name__)
+    out = []
+    worker = threading.Thread(target=lambda: out.append(a + b))
+    worker.start()
+    worker.join()
+    return refused, out[0]
+"""
+
+
+def test_a_job_is_one_process_with_threads(sandbox):
+    # One process: its CPU clock, its RLIMIT_CPU and RLIMIT_AS are the whole job's
+    verdict = sandbox.run(job(ONE_PROCESS, (Test((1, 2), (["PermissionError"] * 3, 3)),)))
+    assert verdict.status == "passed", verdict.outcomes
+
+
+def test_the_cpu_limit_counts_every_thread(sandbox):
+    # Two threads that each spin for 0.7 s of CPU under a 1 s limit: the process's clock adds them up.
     program = (
-        "import os, time\ndef add(a, b):\n    n = 0\n    try:\n        for _ in range(500):\n"
-        "            if os.fork() == 0:\n                time.sleep(5)\n                os._exit(0)\n"
-        "            n += 1\n    except OSError:\n        return n\n    return n\n"
+        "import threading, time\ndef add(a, b):\n    def spin():\n        end = time.thread_time() + 0.7\n"
+        "        while time.thread_time() < end:\n            pass\n"
+        "    threads = [threading.Thread(target=spin) for _ in range(2)]\n    [t.start() for t in threads]\n"
+        "    [t.join() for t in threads]\n    return a + b\n"
     )
-    verdict = sandbox.run(job(program, (Test((0, 0), 0),), timeout_s=10))
-    assert verdict.status == "failed"  # it reported a count, below 500: forks were refused
-    assert verdict.outcomes[0].status == "wrong"
+    verdict = sandbox.run(job(program, (Test((1, 2), 3, timeout_s=1.0),), timeout_s=20))
+    assert verdict.status == "timeout"
+
+
+REACHES_OUT = """import os, resource
+def add(a, b):
+    own = [resource.prlimit(0, resource.RLIMIT_NOFILE)[0], os.setpriority(os.PRIO_PROCESS, 0, 5),
+           os.sched_setaffinity(0, os.sched_getaffinity(0)), os.kill(os.getpid(), 0)]
+    others = [pid for pid in {OTHERS} if pid != os.getpid()]
+    attempts = {
+        "prlimit": lambda pid: resource.prlimit(pid, resource.RLIMIT_NOFILE, (8, 8)),
+        "renice": lambda pid: os.setpriority(os.PRIO_PROCESS, pid, 19),
+        "affinity": lambda pid: os.sched_setaffinity(pid, {0}),
+        "idle": lambda pid: os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0)),
+        "signal": lambda pid: os.kill(pid, 0),
+    }
+    refused = sorted({name for name, attempt in attempts.items() for pid in others if _refused(attempt, pid)})
+    try:
+        os.setpriority(os.PRIO_USER, 0, 19)  # every process of the job's uid
+    except PermissionError:
+        refused.append("renice user")
+    return refused, own[1:]
+
+def _refused(attempt, pid):
+    try:
+        attempt(pid)
+    except PermissionError:
+        return True
+    except ProcessLookupError:
+        return False
+    return False
+"""
+REFUSED_ALL = ["affinity", "idle", "prlimit", "renice", "signal", "renice user"]
+
+
+def test_a_job_may_act_only_on_itself(sandbox):
+    # Its harness, its worker, init, and any pid a job could guess: all refused, itself allowed (in a
+    # PID namespace of its own the job is pid 1, which it then skips)
+    others = [os.getpid(), *sandbox.worker_pids(), 1, 2, 300, 4_000_000]
+    program = REACHES_OUT.replace("{OTHERS}", repr(others))
+    before = (resource.getrlimit(resource.RLIMIT_NOFILE), os.getpriority(os.PRIO_PROCESS, 0), os.sched_getaffinity(0))
+    verdict = sandbox.run(job(program, (Test((1, 2), (REFUSED_ALL, [None, None, None])),)))
+    assert verdict.status == "passed", verdict.outcomes
+    assert (resource.getrlimit(resource.RLIMIT_NOFILE), os.getpriority(os.PRIO_PROCESS, 0), os.sched_getaffinity(0)) == before
+    assert sandbox.run(job(ADD)).status == "passed"
+
+
+def test_a_deep_locked_tree_left_in_the_work_dir_harms_no_later_job(sandbox):
+    # deeper than the worker's 64 descriptors, with directories of mode 000 on the way
+    program = (
+        "import os\ndef add(a, b):\n    path = '.'\n    for i in range(80):\n        path += '/d'\n"
+        "        os.mkdir(path)\n        open(path + '/f', 'w').close()\n    for i in range(80, 0, -7):\n"
+        "        os.chmod('/'.join(['.'] + ['d'] * i), 0)\n    return a - b\n"
+    )
+    # chmod is refused (seccomp): mkdir's own mode locks instead
+    program = program.replace("os.chmod('/'.join(['.'] + ['d'] * i), 0)", "os.mkdir('/'.join(['.'] + ['d'] * i) + '/x', 0)")
+    verdicts = sandbox.run_many([job(program), *[job(ADD)] * 8])
+    assert verdicts[0].status == "failed"
+    assert [v.status for v in verdicts[1:]] == ["passed"] * 8
+
+
+def test_a_job_whose_worker_died_is_run_again_on_a_fresh_one(sandbox):
+    os.kill(sandbox.worker_pids()[0], 9)
+    os.kill(sandbox.worker_pids()[1], 9)
+    assert [sandbox.run(job(ADD)).status for _ in range(4)] == ["passed"] * 4
+
+
+FORGES_THE_END = """import os
+def add(a, b):
+    frames = [b'["value",%d,["I","%x"]]' % (i, v) for i, v in enumerate((3, 0, 3))] + [b'["end",1e999]']
+    for fd in range(3, 20):
+        try:
+            for body in frames:
+                os.write(fd, len(body).to_bytes(4, "little") + body)
+        except OSError:
+            pass
+    os._exit(0)
+"""
+
+
+def test_a_forged_end_frame_with_an_infinite_cpu_time_gives_a_finite_verdict(sandbox):
+    verdict = sandbox.run(job(FORGES_THE_END))
+    assert verdict.status == "failed" and math.isfinite(verdict.cpu_s)
+    json.dumps(verdict.to_dict(), allow_nan=False)
 
 
 def test_honest_programs_still_pass(sandbox):
@@ -387,7 +492,7 @@ def test_order_is_kept_and_progress_is_reported(sandbox):
 
 def test_capabilities_report_every_layer(sandbox):
     layers = sandbox.capabilities()
-    assert set(layers) >= {"pid_namespace", "net_namespace", "landlock", "seccomp", "rlimits", "unprivileged_uid"}
+    assert set(layers) >= {"pid_namespace", "net_namespace", "landlock", "seccomp", "one_process", "rlimits", "unprivileged_uid"}
     assert all(isinstance(v["active"], bool) and v["detail"] for v in layers.values())
 
 
@@ -481,49 +586,60 @@ def _state(pid: int) -> str:
 
 
 UNPRIVILEGED_RUN = """
-import json, os, time
+import ctypes, json, os, resource, subprocess, time
 from execrl.sandbox import Job, Sandbox, Test
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: whatever a job leaves running is re-parented here
 ADD = "def add(a, b):\\n    return a + b\\n"
 DAEMON = ("import os, time\\ndef add(a, b):\\n    if os.fork() == 0:\\n        try:\\n            os.setsid()\\n"
           "        finally:\\n            if os.fork() == 0:\\n                time.sleep(30)\\n            os._exit(0)\\n"
           "    time.sleep(0.1)\\n    return a + b\\n")
 CHMOD = "import os\\ndef add(a, b):\\n    os.chmod('PROBE', 0o777)\\n    return a + b\\n".replace("PROBE", os.path.abspath("probe"))
-programs = [ADD, "def add(a, b):\\n    return a - b\\n",
-            "import socket\\ndef add(a, b):\\n    socket.create_connection(('127.0.0.1', 9))\\n    return a + b\\n", ADD, DAEMON,
-            CHMOD]
+bystander = subprocess.Popen(["sleep", "60"])  # a process of the same user that is not the sandbox's
 
-# Every new process, not processes_of's job sessions: the check must hold even if a job left its session.
-def processes():
-    return {int(p) for p in os.listdir("/proc") if p.isdigit()}
+def state(pid):  # what a job must not change of any process but itself
+    return (resource.prlimit(pid, resource.RLIMIT_NOFILE), os.getpriority(os.PRIO_PROCESS, pid),
+            sorted(os.sched_getaffinity(pid)), os.sched_getscheduler(pid))
 
-def state_and_parent(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            state, parent = fh.read().rsplit(")", 1)[1].split()[:2]
-    except OSError:
-        return "gone", None
-    return state, int(parent)
-
-def alive_and_not_ours(pid, workers):  # a zombie is dead: init reaps what the job's kill left
-    state, parent = state_and_parent(pid)
-    return state not in ("Z", "gone") and parent not in workers
+def children():
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat[1]) == os.getpid() and stat[0] != "Z":
+            found.append(int(pid))
+    return found
 
 with Sandbox(workers=1) as box:
-    before = processes()
+    reaches_out = REACHES_OUT.replace("{OTHERS}", repr([os.getpid(), bystander.pid, *box.worker_pids()]))
+    programs = [ADD, "def add(a, b):\\n    return a - b\\n",
+                "import socket\\ndef add(a, b):\\n    socket.create_connection(('127.0.0.1', 9))\\n    return a + b\\n",
+                ADD, DAEMON, CHMOD]
+    watched = [os.getpid(), bystander.pid, *box.worker_pids()]
+    before = [state(pid) for pid in watched]
     verdicts = [box.run(Job("t", p, "add", (Test((1, 2), 3),))) for p in programs]
+    verdicts.append(box.run(Job("t", reaches_out, "add", (Test((1, 2), (REFUSED_ALL, [None, None, None])),))))
+    verdicts.append(box.run(Job("t", ADD, "add", (Test((1, 2), 3),))))
+    unchanged = [state(pid) for pid in watched] == before
     time.sleep(0.5)
-    workers = set(box.worker_pids())  # their standby children are new, and theirs
-    outliving = [p for p in processes() - before if alive_and_not_ours(p, workers)]
+    standby = box.standby_pids()
+    workers = set(box.worker_pids())
+    outliving = [p for p in children() if p not in workers and p != bystander.pid]
+    outliving += [p for w in workers for p in open(f"/proc/{w}/task/{w}/children").read().split() if int(p) not in standby]
     layers = {name: layer["active"] for name, layer in box.capabilities().items()}
-print(json.dumps({"statuses": [v.status for v in verdicts], "layers": layers, "outliving": outliving}))
-"""
+bystander.kill()
+print(json.dumps({"statuses": [v.status for v in verdicts], "layers": layers, "outliving": outliving,
+                  "unchanged": unchanged}))
+""".replace("REACHES_OUT", repr(REACHES_OUT)).replace("REFUSED_ALL", repr(REFUSED_ALL))
 
 
 def test_an_unprivileged_user_gets_a_working_sandbox():
     # uid 1000 inside a user namespace of its own: the sandbox sees a non-root caller, as for any user.
     # Every job gets a child of its own: one job's end must not take the next ones with it. Without a
-    # PID namespace of its own, a job's daemon stays in its process group, which dies with the job; and
-    # the job cannot change the mode of a file its user owns (Landlock does not cover that).
+    # PID namespace or a uid of its own, a job cannot start a process (a daemon), cannot change the
+    # mode of a file its user owns (Landlock does not cover that), and cannot touch the limits,
+    # priority or scheduling of any other process of its user: the harness, the worker, a bystander.
     # The probe is outside /tmp: a job sees a fresh /tmp of its own.
     OUTSIDE_TMP.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(dir=OUTSIDE_TMP) as outside:
@@ -537,9 +653,24 @@ def test_an_unprivileged_user_gets_a_working_sandbox():
         mode = probe.stat().st_mode & 0o777
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
-    assert result["statuses"] == ["passed", "failed", "failed", "passed", "passed", "failed"]
-    assert result["outliving"] == []
+    assert result["statuses"] == ["passed", "failed", "failed", "passed", "failed", "failed", "passed", "passed"]
+    assert result["outliving"] == [] and result["unchanged"]
     assert mode == 0o600
     layers = result["layers"]
     assert layers["unprivileged_uid"] is False  # no other uid to switch to
-    assert all(layers[name] for name in ("net_namespace", "mount_namespace", "landlock", "seccomp", "rlimits"))
+    assert all(layers[name] for name in ("net_namespace", "mount_namespace", "landlock", "seccomp", "one_process", "rlimits"))
+
+
+def test_uid_leases_live_in_a_directory_only_root_can_write(tmp_path, monkeypatch):
+    from execrl.sandbox import pool
+
+    planted = tmp_path / "leases"
+    planted.mkdir(mode=0o777)
+    os.chown(planted, 1000, 1000)  # made first by another local user
+    monkeypatch.setattr(pool, "LEASE_DIR", str(planted))
+    with pytest.raises(pool.SandboxError, match="only root can write.*owner uid 1000.*remove it"):
+        Sandbox(workers=1)
+    os.chown(planted, 0, 0)
+    planted.chmod(0o700)
+    with Sandbox(workers=1) as box:
+        assert box.run(job(ADD)).status == "passed" and (planted / "0").exists()

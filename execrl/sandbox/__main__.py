@@ -21,8 +21,8 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from execrl.sandbox.pool import Sandbox
-from execrl.sandbox.records import Job, Test
+from execrl.sandbox.pool import Sandbox, sandbox_error
+from execrl.sandbox.records import Job, Test, Verdict
 
 REQUIRED = ("id", "program", "entry_point", "tests")
 OPTIONAL = {"atol": float, "timeout_s": float, "memory_mb": int}
@@ -88,10 +88,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     with Sandbox(workers=args.workers) as sandbox:
-        for verdict in sandbox.imap(jobs):
-            sys.stdout.write(json.dumps(verdict.to_dict(), allow_nan=False, default=str) + "\n")
+        for job, verdict in zip(jobs, sandbox.imap(jobs), strict=True):
+            sys.stdout.write(verdict_line(job, verdict))
             sys.stdout.flush()
     return 0
+
+
+def verdict_line(job: Job, verdict: Verdict) -> str:
+    """One JSON line per job, whatever the verdict holds: a value JSON cannot carry (a verdict's
+    numbers are validated, so none should) becomes the job's sandbox_error, not the end of the run."""
+    try:
+        return json.dumps(verdict.to_dict(), allow_nan=False) + "\n"
+    except (TypeError, ValueError) as exc:
+        return json.dumps(sandbox_error(job, f"unwritable verdict: {exc}").to_dict()) + "\n"
 
 
 if __name__ == "__main__":

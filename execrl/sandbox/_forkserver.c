@@ -14,6 +14,7 @@ Python; in the worker it returns None once the parent has gone.
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <poll.h>
@@ -32,6 +33,11 @@ Python; in the worker it returns None once the parent has gone.
 #define CHILD_SETUP_FAILED 121 /* worker.CHILD_SETUP_FAILED */
 #define MAX_DIRS 64            /* work dirs, and so children alive at once, per worker */
 #define EXIT_INFO_SIZE 20      /* worker.EXIT_INFO: <iiid, pid, signalled, code, CPU seconds */
+#define SELF_PID 0x5E1F5E1Fu   /* kernel.SELF_PID: where the job's filter names the job's own pid */
+#define MAX_JOB_FILTER 256     /* instructions in the job's filter, copied onto the child's stack */
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
 
 enum { FAILED = -1, RAISED = -2, IN_WORKER = 0, IN_CHILD = 1, PARENT_GONE = 2 }; /* what a step returns */
 
@@ -51,40 +57,36 @@ typedef struct {
     Py_ssize_t dir; /* index of its work dir */
 } Child;
 
-static int remove_entries(int dir_fd);
+/* Cleanup holds at most three descriptors whatever a job left (a tree deeper than the worker's
+   descriptor limit, directories of mode 000): it empties a directory by moving what each of its
+   subdirectories holds up into it, under fresh names, and removing what is then empty, until
+   nothing is left. Every entry moves at most once, so the work grows with the entries, not the
+   depth. Never follows a link. */
 
-/* Remove one entry of a directory, a subdirectory with everything in it; never follows a link. */
-static int remove_entry(int dir_fd, const char *name) {
-    if (unlinkat(dir_fd, name, 0) == 0 || errno == ENOENT)
-        return 0;
-    if (errno != EISDIR)
-        return -1;
-    fchmodat(dir_fd, name, 0700, 0); /* the job owned it and may have locked it */
-    int sub = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+/* Move every entry of `top`'s subdirectory `name` up into `top`. */
+static int hoist(int top, const char *name, unsigned long *moved) {
+    fchmodat(top, name, 0700, 0); /* the job owned it, and may have locked it */
+    int sub = openat(top, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (sub < 0)
         return -1;
-    int failed = remove_entries(sub);
-    close(sub);
-    if (failed)
-        return -1;
-    return unlinkat(dir_fd, name, AT_REMOVEDIR) == 0 || errno == ENOENT ? 0 : -1;
-}
-
-static int remove_entries(int dir_fd) {
-    int listing = dup(dir_fd);
-    if (listing < 0)
-        return -1;
-    DIR *dir = fdopendir(listing);
+    DIR *dir = fdopendir(sub);
     if (!dir) {
-        close(listing);
+        close(sub);
         return -1;
     }
     int failed = 0;
     struct dirent *entry;
     while (!failed && (errno = 0, entry = readdir(dir))) {
-        const char *name = entry->d_name;
-        if (strcmp(name, ".") && strcmp(name, ".."))
-            failed = remove_entry(dir_fd, name);
+        if (!strcmp(entry->d_name, ".") || !strcmp(entry->d_name, ".."))
+            continue;
+        fchmodat(sub, entry->d_name, 0700, 0); /* a directory moves only if it is writable (its "..") */
+        char fresh[32];
+        do
+            snprintf(fresh, sizeof fresh, ".execrl-%lu", ++*moved);
+        while ((failed = syscall(SYS_renameat2, sub, entry->d_name, top, fresh, RENAME_NOREPLACE) < 0) &&
+               errno == EEXIST);
+        if (failed && errno == ENOENT)
+            failed = 0;
     }
     if (!entry && errno)
         failed = 1;
@@ -92,6 +94,53 @@ static int remove_entries(int dir_fd) {
     closedir(dir);
     errno = saved;
     return failed ? -1 : 0;
+}
+
+/* One pass over `top`: remove each file and empty directory, hoist each non-empty one. */
+static int sweep(int top, int *left, unsigned long *moved) {
+    int listing = dup(top);
+    if (listing < 0)
+        return -1;
+    DIR *dir = fdopendir(listing);
+    if (!dir) {
+        close(listing);
+        return -1;
+    }
+    rewinddir(dir); /* the duplicate shares its offset with `top`, at the end after a pass */
+    int failed = 0;
+    struct dirent *entry;
+    *left = 0;
+    while (!failed && (errno = 0, entry = readdir(dir))) {
+        const char *name = entry->d_name;
+        if (!strcmp(name, ".") || !strcmp(name, ".."))
+            continue;
+        if (unlinkat(top, name, 0) == 0 || errno == ENOENT)
+            continue;
+        if (errno != EISDIR) {
+            failed = 1;
+        } else if (unlinkat(top, name, AT_REMOVEDIR) < 0 && errno != ENOENT) {
+            failed = errno != ENOTEMPTY && errno != EEXIST && errno != EACCES && errno != EPERM;
+            if (!failed) {
+                failed = hoist(top, name, moved) < 0;
+                *left = 1; /* the directory itself goes in the next pass */
+            }
+        }
+    }
+    if (!entry && errno)
+        failed = 1;
+    int saved = errno;
+    closedir(dir);
+    errno = saved;
+    return failed ? -1 : 0;
+}
+
+static int remove_entries(int top) {
+    unsigned long moved = 0;
+    int left = 1;
+    while (left)
+        if (sweep(top, &left, &moved) < 0)
+            return -1;
+    return 0;
 }
 
 /* Empty a work dir in place: a Landlock rule is bound to this directory, not to its name. */
@@ -117,18 +166,41 @@ static void close_all_but(int a, int b) {
     syscall(SYS_close_range, high + 1, ~0U, 0);
 }
 
+/* Where the job keeps the worker's uid (as the invoking user, root of the worker's user namespace),
+   it keeps no capability in that namespace either: none to signal, renice or read past a file's
+   mode. (Switching to another uid, as root, clears them too.) */
+static int drop_capabilities(void) {
+    struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = {{0}};
+    return syscall(SYS_capset, &header, none);
+}
+
+/* The job's filter, with this child's pid where it names the job's own. */
+static int install_job_filter(const struct sock_fprog *shared) {
+    struct sock_filter own[MAX_JOB_FILTER];
+    pid_t self = getpid();
+    for (unsigned short i = 0; i < shared->len; i++) {
+        own[i] = shared->filter[i];
+        if (own[i].k == SELF_PID)
+            own[i].k = (uint32_t)self;
+    }
+    struct sock_fprog prog = {.len = shared->len, .filter = own};
+    return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
+}
+
 /* In the forked child, as root of the worker's namespaces: isolate, or exit CHILD_SETUP_FAILED. */
 static void isolate(const Config *cfg, Py_ssize_t index, int job_r, int result_w) {
     if (setsid() < 0 || chdir(cfg->dirs[index]) < 0) /* setsid: kill(0, ...) reaches only the job */
         _exit(CHILD_SETUP_FAILED);
-    if (cfg->uid >= 0 && (setgroups(0, NULL) < 0 || setresgid(cfg->uid, cfg->uid, cfg->uid) < 0 ||
-                          setresuid(cfg->uid, cfg->uid, cfg->uid) < 0))
+    if (cfg->uid >= 0 ? setgroups(0, NULL) < 0 || setresgid(cfg->uid, cfg->uid, cfg->uid) < 0 ||
+                            setresuid(cfg->uid, cfg->uid, cfg->uid) < 0
+                      : drop_capabilities() < 0)
         _exit(CHILD_SETUP_FAILED);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) /* fork and setresuid clear it */
         _exit(CHILD_SETUP_FAILED);
     if (cfg->rulesets && syscall(SYS_landlock_restrict_self, cfg->rulesets[index], 0) < 0)
         _exit(CHILD_SETUP_FAILED);
-    if (cfg->seccomp.len && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &cfg->seccomp, 0, 0) < 0)
+    if (cfg->seccomp.len && install_job_filter(&cfg->seccomp) < 0)
         _exit(CHILD_SETUP_FAILED);
     close_all_but(job_r, result_w); /* the socket, the rulesets, the other pipes, anything inherited */
 }
@@ -204,6 +276,18 @@ static int reap(const Config *cfg, const Child *child) {
     return send(cfg->sock, message, sizeof message, 0) < 0 ? -1 : 0;
 }
 
+/* Kill and reap every child, the running job's included, before the worker exits: so that once the
+   worker is gone no process of a job is left, whichever of its parent and the job it saw end first. */
+static void end_children(const Config *cfg, const Child *children, int n) {
+    for (int i = 0; i < n; i++) {
+        syscall(SYS_pidfd_send_signal, children[i].pidfd, SIGKILL, NULL, 0);
+        if (cfg->pid_ns < 0)
+            killpg(children[i].pid, SIGKILL); /* not yet reaped: the group id is still the job's */
+    }
+    for (int i = 0; i < n; i++)
+        waitpid(children[i].pid, NULL, 0);
+}
+
 /* The loop: one child per work dir, each offered to the parent as soon as it is forked; when one
    has exited (its job done, or killed), report how, empty its dir and fork the next there. The
    parent takes children in order and tells the worker nothing: a job's end is the child's exit.
@@ -248,8 +332,11 @@ static int run_loop(const Config *cfg, Py_ssize_t *index, int *job_fd, int *resu
             children[i] = children[--n];
         }
         char message[16];
-        if (polled[0].revents && recv(cfg->sock, message, sizeof message, 0) <= 0)
-            return PARENT_GONE; /* the parent sends nothing: the socket is readable once it closes */
+        if (polled[0].revents && recv(cfg->sock, message, sizeof message, 0) <= 0) {
+            /* the parent sends nothing: the socket is readable once it closes */
+            end_children(cfg, children, n);
+            return PARENT_GONE;
+        }
     }
 }
 
@@ -271,9 +358,10 @@ static PyObject *py_serve(PyObject *self, PyObject *args, PyObject *kwargs) {
     }
     if (n_dirs < 1 || n_dirs > MAX_DIRS || (n_rulesets && n_rulesets != n_dirs) ||
         worker_filter.len % sizeof(struct sock_filter) || filter.len % sizeof(struct sock_filter) ||
-        !worker_filter.len != !filter.len) {
+        !worker_filter.len != !filter.len || filter.len > MAX_JOB_FILTER * (Py_ssize_t)sizeof(struct sock_filter)) {
         PyErr_SetString(PyExc_ValueError, "serve: need 1 to 64 work dirs, one ruleset per work dir or none, and "
-                                          "both filters or neither, each of whole sock_filter instructions");
+                                          "both filters or neither, each of whole sock_filter instructions (the "
+                                          "job's at most 256)");
         goto done;
     }
     for (Py_ssize_t i = 0; i < n_dirs; i++) {

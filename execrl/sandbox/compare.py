@@ -3,13 +3,20 @@
 ``True`` is not ``1``, ``1`` is not ``1.0`` (unless the task allows int/float equivalence), a tuple is
 not a list, a set is not a frozenset. Floats match within ``atol`` (EvalPlus's per-task absolute
 tolerance); nan matches nan; ``-0.0`` matches ``0.0`` as it does under ``==``. Containers match
-element by element under the same rules.
+element by element under the same rules; a set's members and a dict's keys match as multisets of
+these keys, so that two nan members (which a set keeps apart) need two nan members.
+
+Every set or dict built here from an output is checked for hash flooding first
+(``codec.hash_flooded``): a comparison costs time linear in the output's size.
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter, defaultdict
 from typing import Any
+
+from execrl.sandbox.codec import hash_flooded
 
 _NUMBER = (int, float)
 
@@ -28,17 +35,35 @@ def outputs_equal(actual: Any, expected: Any, atol: float = 0.0, int_float_equal
             outputs_equal(a, e, atol, int_float_equal) for a, e in zip(actual, expected)
         )
     if te is dict:
-        if len(actual) != len(expected):
-            return False
-        actual_by_key = {strict_key(k): v for k, v in actual.items()}
-        for key, value in expected.items():
-            skey = strict_key(key)
-            if skey not in actual_by_key or not outputs_equal(actual_by_key[skey], value, atol, int_float_equal):
-                return False
-        return True
+        return _dicts_equal(actual, expected, atol, int_float_equal)
     if te in (set, frozenset):
-        return {strict_key(v) for v in actual} == {strict_key(v) for v in expected}
+        return same_multiset([strict_key(v) for v in actual], [strict_key(v) for v in expected])
     return actual == expected  # None, bool, int, str, bytes: exact
+
+
+def same_multiset(actual_keys: list[Any], expected_keys: list[Any]) -> bool:
+    """Equal as multisets; an output whose keys are crafted to collide in hash matches nothing."""
+    if len(actual_keys) != len(expected_keys) or hash_flooded(actual_keys):
+        return False
+    return Counter(actual_keys) == Counter(expected_keys)
+
+
+def _dicts_equal(actual: dict, expected: dict, atol: float, int_float_equal: bool) -> bool:
+    """Keys as a multiset of strict keys, each expected value matched by a distinct actual value
+    under the same key (only nan keys can share one: a dict keeps distinct nan objects apart)."""
+    actual_keys = [strict_key(k) for k in actual]
+    if len(actual) != len(expected) or hash_flooded(actual_keys):
+        return False
+    by_key: defaultdict[Any, list[Any]] = defaultdict(list)
+    for key, value in zip(actual_keys, actual.values()):
+        by_key[key].append(value)
+    for key, value in expected.items():
+        candidates = by_key.get(strict_key(key))
+        match = next((i for i, c in enumerate(candidates or ()) if outputs_equal(c, value, atol, int_float_equal)), None)
+        if match is None:
+            return False
+        candidates.pop(match)
+    return True
 
 
 def _mixed_equal(actual: int | float, expected: int | float, atol: float) -> bool:
@@ -71,6 +96,18 @@ def strict_key(value: Any) -> Any:
         return ("float", "nan")
     if kind is float and value == 0.0:
         return ("float", 0.0)  # -0.0 and 0.0 are one key, as in a Python set
+    return (kind.__name__, value)
+
+
+def member_key(value: Any) -> Any:
+    """A hashable stand-in for a collection's member under Python's equality of numbers (``2 == 2.0``)
+    but not of booleans (``True`` is not ``1``): how a set-valued answer's members match."""
+    kind = type(value)
+    if kind in (tuple, frozenset):
+        items = tuple(member_key(v) for v in value)
+        return (kind.__name__, items if kind is tuple else frozenset(items))
+    if kind in _NUMBER:
+        return ("number", "nan") if kind is float and math.isnan(value) else ("number", value)
     return (kind.__name__, value)
 
 

@@ -79,6 +79,13 @@ _X86_64_DENIED_EVERYWHERE = {
     # Landlock does not cover a file's extended attributes or times (see the mode and owner below).
     188: "setxattr", 189: "lsetxattr", 190: "fsetxattr", 197: "removexattr", 198: "lremovexattr",
     199: "fremovexattr", 132: "utime", 235: "utimes", 261: "futimesat", 280: "utimensat",
+    # Calls that act on another process by a pid or pidfd the caller names. tkill's thread id may be
+    # any process's; glibc signals its own threads with tgkill, which is checked below.
+    200: "tkill", 424: "pidfd_send_signal", 438: "pidfd_getfd", 440: "process_madvise", 448: "process_mrelease",
+    # A job is one process (threads allowed; see clone in the job's filter), so that its CPU time,
+    # address space and process count are the kernel's per-process limits and clock, which then hold
+    # for the whole job. glibc's fork() is clone(), which the worker makes; these two it never does.
+    57: "fork", 58: "vfork",
 }
 _X86_64_DENIED_TO_JOBS = {
     # The worker makes each job's PID namespace and returns to its own.
@@ -91,12 +98,31 @@ _X86_64_DENIED_TO_JOBS = {
     # otherwise change them on any file that user owns. The worker hands each work dir to the job uid.
     90: "chmod", 91: "fchmod", 268: "fchmodat", 452: "fchmodat2", 92: "chown", 93: "fchown", 94: "lchown",
     260: "fchownat",
+    # The worker opens pidfds; a job has no process of its own to open one for.
+    434: "pidfd_open",
 }
+# Calls whose first argument names the process they act on: a job may name only itself, as 0 or by
+# its own pid. As the invoking user (no uid of its own, no PID namespace) any other pid may be the
+# harness, another job, a standby child or a bystander of that user.
+_X86_64_SELF_ONLY = {
+    62: "kill", 234: "tgkill", 129: "rt_sigqueueinfo", 297: "rt_tgsigqueueinfo", 302: "prlimit64",
+    203: "sched_setaffinity", 142: "sched_setparam", 144: "sched_setscheduler", 314: "sched_setattr",
+    256: "migrate_pages", 279: "move_pages", 274: "get_robust_list",
+}
+# Calls that take (which, who): who may only be the job itself, and which only a process or its
+# group (PRIO_PROCESS, PRIO_PGRP; IOPRIO_WHO_PROCESS, IOPRIO_WHO_PGRP), never all of a user's.
+_X86_64_WHICH_WHO = {141: ("setpriority", (0, 1)), 251: ("ioprio_set", (1, 2))}
+# The job's own pid, written into the job's filter by each child (_forkserver.c) before it installs
+# it: the filter is built once, the pid differs per child. Above any pid the kernel hands out (2**22).
+SELF_PID = 0x5E1F5E1F
+CLONE_THREAD = 0x00010000
 _NR_CLONE, _NR_CLONE3 = 56, 435
 _AUDIT_ARCH_X86_64 = 0xC000003E
-_LD_W_ABS, _JEQ_K, _JGE_K, _JSET_K, _RET_K = 0x20, 0x15, 0x35, 0x45, 0x06
+_LD_W_ABS, _JEQ_K, _JGE_K, _JSET_K, _JA, _RET_K = 0x20, 0x15, 0x35, 0x45, 0x05, 0x06
 _RET_ALLOW, _RET_KILL_PROCESS = 0x7FFF0000, 0x80000000
 _SOCK_FILTER = struct.Struct("=HBBI")  # code, jt, jf, k
+_ARG_LOW = (16, 24)  # offsets of the low 32 bits of arguments 0 and 1 in struct seccomp_data
+Instruction = tuple[int, int, int, int]
 
 
 def seccomp_supported() -> bool:
@@ -117,21 +143,60 @@ def worker_seccomp_filter() -> bytes:
         (_JEQ_K, 0, 1, _NR_CLONE3),
         (_RET_K, 0, 0, _ret_errno(errno.ENOSYS)),
         (_JEQ_K, 0, 4, _NR_CLONE),
-        (_LD_W_ABS, 0, 0, 16),  # A = low half of clone's flags
+        (_LD_W_ABS, 0, 0, _ARG_LOW[0]),  # A = low half of clone's flags
         (_JSET_K, 0, 1, NAMESPACE_FLAGS),
         (_RET_K, 0, 0, _ret_errno(errno.EPERM)),
         (_RET_K, 0, 0, _RET_ALLOW),
     ]
-    return _deny_filter(checks, _X86_64_DENIED_EVERYWHERE)
+    return _assemble(_deny_program(checks, _X86_64_DENIED_EVERYWHERE))
 
 
 def job_seccomp_filter() -> bytes:
     """The filter each job's child adds on top of the worker's: EPERM for the calls the worker's
-    loop makes and a job must not."""
-    return _deny_filter([], _X86_64_DENIED_TO_JOBS)
+    loop makes and a job must not, for a new process (clone without CLONE_THREAD), and for the
+    calls above that name a process other than the job itself (``SELF_PID``, patched per child)."""
+    return _assemble(_deny_program(_job_argument_checks(), _X86_64_DENIED_TO_JOBS))
 
 
-def _deny_filter(checks: list[tuple[int, int, int, int]], denied: dict[int, str]) -> bytes:
+def _job_argument_checks() -> list[Instruction]:
+    """Blocks that each end in a return, so that a call none of them matches falls through with
+    the syscall number still loaded."""
+    program: list[Instruction] = [
+        (_JEQ_K, 0, 4, _NR_CLONE),
+        (_LD_W_ABS, 0, 0, _ARG_LOW[0]),  # A = low half of clone's flags
+        (_JSET_K, 0, 1, CLONE_THREAD),
+        (_RET_K, 0, 0, _RET_ALLOW),
+        (_RET_K, 0, 0, _ret_errno(errno.EPERM)),
+    ]
+    self_only = sorted(_X86_64_SELF_ONLY)
+    # one jump per call to a shared check of its first argument, which the others jump over
+    program += [(_JEQ_K, len(self_only) - i, 0, nr) for i, nr in enumerate(self_only)]
+    check = _self_check(_ARG_LOW[0])
+    program += [(_JA, 0, 0, len(check)), *check]
+    for nr, (_, whiches) in sorted(_X86_64_WHICH_WHO.items()):
+        check = _self_check(_ARG_LOW[1])
+        program += [
+            (_JEQ_K, 0, 2 + len(whiches) + len(check), nr),
+            (_LD_W_ABS, 0, 0, _ARG_LOW[0]),  # A = which
+            *[(_JEQ_K, len(whiches) - i, 0, which) for i, which in enumerate(whiches)],
+            (_RET_K, 0, 0, _ret_errno(errno.EPERM)),
+            *check,
+        ]
+    return program
+
+
+def _self_check(offset: int) -> list[Instruction]:
+    """Load an argument; allow the call if it is 0 or the job's own pid, else EPERM."""
+    return [
+        (_LD_W_ABS, 0, 0, offset),
+        (_JEQ_K, 2, 0, 0),
+        (_JEQ_K, 1, 0, SELF_PID),
+        (_RET_K, 0, 0, _ret_errno(errno.EPERM)),
+        (_RET_K, 0, 0, _RET_ALLOW),
+    ]
+
+
+def _deny_program(checks: list[Instruction], denied: dict[int, str]) -> list[Instruction]:
     """Classic BPF, as the array of ``struct sock_filter`` the kernel takes: kill on a foreign arch,
     then ``checks`` on the syscall number, then EPERM for each number in ``denied``, one instruction
     each (a jump to a shared return)."""
@@ -145,6 +210,10 @@ def _deny_filter(checks: list[tuple[int, int, int, int]], denied: dict[int, str]
     ]
     program += [(_JEQ_K, len(numbers) - i, 0, number) for i, number in enumerate(numbers)]
     program += [(_RET_K, 0, 0, _RET_ALLOW), (_RET_K, 0, 0, _ret_errno(errno.EPERM))]
+    return program
+
+
+def _assemble(program: list[Instruction]) -> bytes:
     return b"".join(_SOCK_FILTER.pack(*instruction) for instruction in program)
 
 

@@ -19,9 +19,9 @@ import queue
 import select
 import signal
 import socket
+import stat
 import struct
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -61,19 +61,23 @@ class SandboxError(RuntimeError):
 
 
 UID_SLOTS = 4096  # job uids UID_BASE .. UID_BASE + UID_SLOTS - 1, below nobody's 65534
+# Root's alone to write, so that no other local user can take the slots first, or plant links in it.
+LEASE_DIR = "/run/execrl-uid-leases"
 
 
-def _lease_slot() -> tuple[int, int]:
+def _lease_slot() -> tuple[int, int | None]:
     """A uid slot no other live worker on this machine holds, and the descriptor of its lock.
 
-    A worker's jobs run as UID_BASE + slot. Two sandboxes (say a trainer's and an evaluation's)
-    sharing a uid would share its RLIMIT_NPROC budget, so that one job's fork bomb could starve
-    another's; an exclusive flock per slot, held for the worker's life and released by the kernel
-    if this process dies, keeps every slot to one worker."""
-    folder = os.path.join(tempfile.gettempdir(), f"execrl-uid-leases-{os.geteuid()}")
-    os.makedirs(folder, mode=0o700, exist_ok=True)
+    As root a worker's jobs run as UID_BASE + slot. Two sandboxes (say a trainer's and an
+    evaluation's) sharing a uid would share its RLIMIT_NPROC budget and could reach each other's
+    jobs; an exclusive flock per slot, held for the worker's life and released by the kernel if this
+    process dies, keeps every slot to one worker. As any other user, jobs run as that user: there is
+    no uid to lease, and nothing is written."""
+    if os.geteuid() != 0:
+        return 0, None
+    folder = _lease_dir()
     for slot in range(UID_SLOTS):
-        fd = os.open(os.path.join(folder, str(slot)), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fd = os.open(os.path.join(folder, str(slot)), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -81,6 +85,16 @@ def _lease_slot() -> tuple[int, int]:
             continue
         return slot, fd
     raise SandboxError(f"all {UID_SLOTS} sandbox uid slots are in use: too many sandbox workers on this machine")
+
+
+def _lease_dir() -> str:
+    os.makedirs(LEASE_DIR, mode=0o700, exist_ok=True)
+    info = os.lstat(LEASE_DIR)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != 0 or info.st_mode & 0o022:
+        raise SandboxError(f"{LEASE_DIR} must be a directory that only root can write (it is "
+                           f"{stat.filemode(info.st_mode)}, owner uid {info.st_uid}): remove it, and the sandbox "
+                           "makes it anew")
+    return LEASE_DIR
 
 
 class _WorkerHandle:
@@ -105,7 +119,7 @@ class _WorkerHandle:
                 )
         except BaseException:
             ours.close()
-            os.close(self._lease)
+            self._release()
             raise
         self.sock = ours
         ready = self.sock.recv(1 << 16)
@@ -147,7 +161,11 @@ class _WorkerHandle:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        os.close(self._lease)  # only now, with the worker and so its jobs gone
+        self._release()  # only now, with the worker and so its jobs gone
+
+    def _release(self) -> None:
+        if self._lease is not None:
+            os.close(self._lease)
 
 
 class Sandbox:
@@ -194,15 +212,20 @@ class Sandbox:
         return {UID_BASE + h.slot for h in self._handles}
 
     def run(self, job: Job) -> Verdict:
+        """The job's verdict. Where its worker fails (it died, or broke the protocol with the
+        parent), the worker is replaced and the job run once more on the fresh one: a job must not
+        pay for what an earlier one did to its worker. Only a second failure is a sandbox_error."""
         handle = self._idle.get()
         try:
-            verdict = _execute(handle, job)
-        except (OSError, SandboxError, struct.error) as exc:
-            handle = self._replace(handle)
-            verdict = _sandbox_error(job, f"{type(exc).__name__}: {exc}")
+            for _ in range(2):
+                try:
+                    return _execute(handle, job)
+                except (OSError, SandboxError, struct.error) as exc:
+                    failure = f"{type(exc).__name__}: {exc}"
+                    handle = self._replace(handle)
+            return sandbox_error(job, f"the worker failed twice on this job; last: {failure}")
         finally:
             self._idle.put(handle)
-        return verdict
 
     def _replace(self, broken: _WorkerHandle) -> _WorkerHandle:
         with self._lock:
@@ -265,6 +288,11 @@ def capabilities() -> dict[str, dict[str, Any]]:
 
 
 # --- one job -------------------------------------------------------------------------------------
+
+
+def _cpu_limit(job: Job) -> float:
+    """The job's CPU seconds, as the child sets its RLIMIT_CPU (whole seconds, at least one)."""
+    return max(1, math.ceil(job.cpu_s if job.cpu_s is not None else job.timeout_s))
 
 
 def _payload(job: Job) -> bytes:
@@ -344,7 +372,7 @@ def _supervise(
                     if (report.loaded, len(report.results)) != marker:  # a per-test limit restarts
                         last_report, marker = time.monotonic(), (report.loaded, len(report.results))
                         cpu_mark = _cpu_seconds(cpu_clock)
-                    if received > job.max_output_bytes and reason is None:
+                    if (received > job.max_output_bytes or report.over_budget) and reason is None:
                         reason = "output_limit"
                         _kill(pidfd)
                     if job.stop_at_first_failure and reason is None:
@@ -433,7 +461,9 @@ def decide(
     report fails; nothing the child does can turn a missing or wrong result into a pass."""
     outcomes = _outcomes(job, report, stopped=reason == STOPPED_AT_FAILURE)
     failing = [o for o in outcomes if o.status != "passed"]
-    signalled, code, cpu = exit_info if exit_info else (False, 0, report.reported_cpu_s or 0.0)
+    # The job's own report, where the worker's is not awaited, is only believed up to the CPU limit.
+    reported = min(report.reported_cpu_s or 0.0, _cpu_limit(job))
+    signalled, code, cpu = exit_info if exit_info else (False, 0, reported)
     status = _status(job, report, reason, signalled, code, cpu, failing)
     first_error = failing[0].error_type if failing else None
     if report.load_error:
@@ -483,7 +513,7 @@ def _status(job, report, reason, signalled, code, cpu, failing) -> str:
         return "failed"
     if report.ended or report.protocol_error:
         return "failed"  # a complete (or forged) report; how the process ended afterwards is ours
-    if signalled and code == signal.SIGKILL and cpu >= CPU_LIMIT_SHARE * (job.cpu_s or job.timeout_s):
+    if signalled and code == signal.SIGKILL and cpu >= CPU_LIMIT_SHARE * _cpu_limit(job):
         return "timeout"  # the CPU-time limit's kill
     if signalled:
         return "killed"
@@ -510,6 +540,7 @@ def _outcome(job: Job, index: int, report: Report) -> TestOutcome:
     return PASSED if ok else WRONG_ANSWER
 
 
-def _sandbox_error(job: Job, message: str) -> Verdict:
+def sandbox_error(job: Job, message: str) -> Verdict:
+    """The verdict on a job the sandbox itself could not judge: every test missing."""
     outcomes = tuple(TestOutcome("missing", "SandboxError", message) for _ in job.tests)
     return Verdict(job.id, "sandbox_error", 0, 0, len(job.tests), False, False, "SandboxError", 0.0, 0.0, outcomes)

@@ -10,6 +10,9 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from execrl.sandbox.codec import hash_flooded
+from execrl.sandbox.compare import member_key
+
 PropertyCheck = Callable[[tuple[Any, ...], Any, Any, float], bool]  # (args, output, expected, atol)
 
 
@@ -33,11 +36,14 @@ def polynomial_root(args: tuple[Any, ...], output: Any, expected: Any, atol: flo
 
 def same_elements(args: tuple[Any, ...], output: Any, expected: Any, atol: float) -> bool:
     """MBPP+ tasks whose answer is a collection in no set order (Mbpp/2 ``similar_elements``, ...):
-    the output's elements as a set equal the expected ones, as EvalPlus compares them."""
-    if type(output) not in (list, tuple, set, frozenset) or type(expected) not in (list, tuple, set, frozenset):
+    the output's elements as a set equal the expected ones, as EvalPlus compares them (``2 == 2.0``),
+    except that ``True`` is not ``1`` (``compare.member_key``)."""
+    kinds = (list, tuple, set, frozenset)
+    if type(output) not in kinds or type(expected) not in kinds:
         return False
     try:
-        return set(output) == set(expected)
+        members = [member_key(v) for v in output]
+        return not hash_flooded(members) and set(members) == {member_key(v) for v in expected}
     except TypeError:  # unhashable elements
         return False
 

@@ -4,15 +4,20 @@ Each frame is a 4-byte little-endian length and a JSON array, compact and ASCII 
 In order, the untrusted side sends: ``["parsed"]``, ``["loaded"]``, then per test i one of
 ``["value", i, <codec value>]``, ``["raise", i, type, message]`` or
 ``["unserialisable", i, message]``, and finally
-``["end", cpu_seconds]`` (its own CPU time, informational only: the CPU limit is the kernel's).
+``["end", cpu_seconds]`` (its own CPU time, informational only: the CPU limit is the kernel's; a
+number that is not finite and non-negative is a protocol error).
 A program that fails to parse or load sends ``["load_error", stage, type, message]`` instead.
 The parent trusts none of it: frames out of order, of unknown shape or over the cap end the job,
-and every test without a valid frame fails.
+and every test without a valid frame fails. What the parent builds from a job's frames is bounded
+too: at most MAX_VALUES JSON arrays in all (each codec value is one), counted in the raw bytes
+before any is parsed, so that no output, however shaped, makes the parent build more than that
+many containers (see ``tests/test_protocol.py`` for the memory this bounds).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import struct
 from typing import Any
 
@@ -21,6 +26,9 @@ from execrl.sandbox import codec
 HEADER = struct.Struct("<I")
 MESSAGE_CHARS = 500
 PIPE_READ = 1 << 16  # bytes per pipe read: a pipe's default capacity; a larger buffer costs an mmap per read
+# JSON arrays a job's frames may hold in all. The largest honest test set (MBPP+'s and HumanEval+'s
+# inputs, which outputs do not outgrow) holds about 42,000 values per task.
+MAX_VALUES = 1 << 18
 
 
 class ProtocolError(ValueError):
@@ -50,11 +58,13 @@ class Report:
         self.ended = False
         self.reported_cpu_s: float | None = None
         self.protocol_error: str | None = None
+        self.over_budget = False  # more than MAX_VALUES arrays: the parent stops reading, as at the output cap
+        self._values_left = MAX_VALUES
         self._buffer = bytearray()
 
     def feed(self, data: bytes) -> None:
         """Consume bytes from the pipe; complete frames update the report."""
-        if self.ended or self.protocol_error:
+        if self.ended or self.protocol_error or self.over_budget:
             return
         buffer = self._buffer
         buffer += data
@@ -65,6 +75,11 @@ class Report:
                 end = position + HEADER.size + length
                 if end > size:
                     break
+                self._values_left -= buffer.count(b"[", position + HEADER.size, end)
+                if self._values_left < 0:
+                    self.over_budget = True
+                    buffer.clear()
+                    return
                 self._apply(_parse(buffer[position + HEADER.size : end]))
                 position = end
         except ProtocolError as exc:
@@ -86,7 +101,7 @@ class Report:
                 raise ProtocolError("unknown load stage")
             self.load_error = (message[1], message[2][:MESSAGE_CHARS], message[3][:MESSAGE_CHARS])
             self.ended = True
-        elif kind == "end" and len(message) == 2 and type(message[1]) is float and message[1] >= 0:
+        elif kind == "end" and len(message) == 2 and _cpu_seconds(message[1]):
             self.ended = True
             self.reported_cpu_s = message[1]
         else:
@@ -123,6 +138,11 @@ def _parse(body: bytearray) -> list[Any]:
     if type(message) is not list or not message or type(message[0]) is not str:
         raise ProtocolError("frame is not a tagged list")
     return message
+
+
+def _cpu_seconds(value: Any) -> bool:
+    # JSON's parser reads 1e999 as inf and NaN as nan: neither may reach a verdict, which is JSON too
+    return type(value) is float and math.isfinite(value) and value >= 0
 
 
 def _all_str(values: list[Any]) -> bool:

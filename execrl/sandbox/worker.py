@@ -75,7 +75,7 @@ SCRATCH_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 PACKAGE_DIRS = ("site-packages", "dist-packages")  # in the standard library's dir; hidden from jobs
 LAYERS = (
     "pid_namespace", "net_namespace", "ipc_namespace", "mount_namespace", "unprivileged_uid",
-    "landlock", "seccomp", "rlimits", "private_workdir", "scrubbed_env", "no_stdin",
+    "landlock", "seccomp", "one_process", "rlimits", "private_workdir", "scrubbed_env", "no_stdin",
 )
 
 
@@ -275,11 +275,15 @@ class Worker:
     def _build_seccomp(self) -> None:
         if not kernel.seccomp_supported():
             self._mark("seccomp", False, "filter written for x86_64 only")
+            self._mark("one_process", False, "without the seccomp filter a job may start processes: its CPU and "
+                       "memory limits hold per process, and up to 64 processes where it runs as a uid of its own")
             return
         self.seccomp_filters = (kernel.worker_seccomp_filter(), kernel.job_seccomp_filter())
         self._mark("seccomp", True, "socket, ptrace, mount, namespaces, new sessions or process groups, changes to "
                    "a file's mode, owner, attributes or times, bpf, io_uring and similar calls refused (most of "
-                   "them to the worker too)")
+                   "them to the worker too); limits, priority, scheduling and signals only of the job itself")
+        self._mark("one_process", True, "a job is one process (threads allowed; fork, vfork and clone of a process "
+                   "refused): its CPU time, address space and process count hold for the whole job")
 
     # --- per job ----------------------------------------------------------------------------
     def serve(self) -> None:
