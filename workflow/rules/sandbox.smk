@@ -61,7 +61,7 @@ rule sandbox_benchmark:
     params:
         repeats=config["sandbox"]["benchmark_repeats"],
         human_eval_threads=config["sandbox"]["benchmark_human_eval_threads"],
-        code=code(*SANDBOX_CODE, *TASK_FILE_CODE, "benchmark.py", "unisolated.py", "human_eval_harness.py"),
+        code=code(*SANDBOX_CODE, *TASK_FILE_CODE, "benchmark.py", "unisolated.py", "human_eval_harness.py", "evalplus_harness.py"),
     log:
         f"{RESULTS}/logs/sandbox_benchmark.log",
     benchmark:
