@@ -128,12 +128,17 @@ WORST_OUTPUTS = {
     "a long string and empty sets": ("x" * (12 << 20), [set()] * UNDER_BUDGET),
     "long ints": [1 << 40_000] * 1_300,
 }
+# Frames the parser builds before it checks their shape: 16 MB of empty objects, or of floats.
+RAW_FRAMES = {
+    "empty objects": b'["loaded",' + b",".join([b"{}"] * 5_000_000) + b"]",
+    "floats": b'["loaded",' + b",".join([b"0.5"] * 4_000_000) + b"]",
+}
 PARENT_BYTES_PER_JOB = 128 << 20  # README's sandbox section states this bound
 
 
-@pytest.mark.parametrize("shape", sorted(WORST_OUTPUTS))
+@pytest.mark.parametrize("shape", sorted(WORST_OUTPUTS) + sorted(RAW_FRAMES))
 def test_the_parent_holds_at_most_a_bounded_amount_per_job_whatever_the_output(shape):
-    frame = value(0, WORST_OUTPUTS[shape])
+    frame = raw_frame(RAW_FRAMES[shape]) if shape in RAW_FRAMES else value(0, WORST_OUTPUTS[shape])
     assert len(frame) <= Job("j", PROGRAM, "f", ()).max_output_bytes
     tracemalloc.start()
     try:
@@ -503,7 +508,7 @@ def test_property_check_rejects_a_wrong_root():
     assert verdict.status == "failed" and verdict.outcomes[0].status == "wrong"
 
 
-@pytest.mark.parametrize("output", [float("nan"), float("inf"), "0.5", True, [0.5]])
+@pytest.mark.parametrize("output", [float("nan"), float("inf"), "0.5", True, [0.5], 10**400])
 def test_property_check_rejects_non_finite_or_non_numeric_output(output):
     report = report_of(1, PARSED, LOADED, value(0, output), end())
     verdict = decide(job(Test(([1, -2],), check="polynomial_root")), report, None, CLEAN_EXIT, wall_s=0.1)

@@ -166,6 +166,7 @@ class _WorkerHandle:
     def _release(self) -> None:
         if self._lease is not None:
             os.close(self._lease)
+            self._lease = None
 
 
 class Sandbox:
@@ -222,14 +223,18 @@ class Sandbox:
                     return _execute(handle, job)
                 except (OSError, SandboxError, struct.error) as exc:
                     failure = f"{type(exc).__name__}: {exc}"
-                    handle = self._replace(handle)
+                    try:
+                        handle = self._replace(handle)
+                    except (OSError, SandboxError) as start:  # say, no pid left on the machine to start one
+                        return sandbox_error(job, f"{failure}; no worker could replace it: {start}")
             return sandbox_error(job, f"the worker failed twice on this job; last: {failure}")
         finally:
             self._idle.put(handle)
 
     def _replace(self, broken: _WorkerHandle) -> _WorkerHandle:
-        with self._lock:
-            self._handles.remove(broken)
+        with self._lock:  # a handle whose replacement failed to start comes back once more
+            if broken in self._handles:
+                self._handles.remove(broken)
         broken.process.kill()
         broken.close()
         fresh = _WorkerHandle()

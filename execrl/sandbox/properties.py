@@ -22,7 +22,13 @@ def polynomial_root(args: tuple[Any, ...], output: Any, expected: Any, atol: flo
     ``poly`` is evaluated as the task's prompt defines it (``math.pow`` terms summed left to right in
     floating point), which is what HumanEval's and EvalPlus's checks apply. Exact summation would be
     stricter than the task: on ill-conditioned plus inputs it rejects EvalPlus's own reference."""
-    if type(output) not in (int, float) or not math.isfinite(output) or len(args) != 1:
+    if type(output) not in (int, float) or len(args) != 1:
+        return False
+    try:
+        output = float(output)  # an int beyond a float's range is no root of a float polynomial
+    except OverflowError:
+        return False
+    if not math.isfinite(output):
         return False
     coefficients = args[0]
     if type(coefficients) not in (list, tuple) or any(type(c) not in (int, float) for c in coefficients):

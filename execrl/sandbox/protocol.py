@@ -9,7 +9,7 @@ number that is not finite and non-negative is a protocol error).
 A program that fails to parse or load sends ``["load_error", stage, type, message]`` instead.
 The parent trusts none of it: frames out of order, of unknown shape or over the cap end the job,
 and every test without a valid frame fails. What the parent builds from a job's frames is bounded
-too: at most MAX_VALUES JSON arrays in all (each codec value is one), counted in the raw bytes
+too: at most MAX_VALUES JSON arrays, objects and commas in all, counted in the raw bytes
 before any is parsed, so that no output, however shaped, makes the parent build more than that
 many containers (see ``tests/test_protocol.py`` for the memory this bounds).
 """
@@ -26,9 +26,12 @@ from execrl.sandbox import codec
 HEADER = struct.Struct("<I")
 MESSAGE_CHARS = 500
 PIPE_READ = 1 << 16  # bytes per pipe read: a pipe's default capacity; a larger buffer costs an mmap per read
-# JSON arrays a job's frames may hold in all. The largest honest test set (MBPP+'s and HumanEval+'s
-# inputs, which outputs do not outgrow) holds about 42,000 values per task.
+# JSON values a job's frames may hold in all, counted as their arrays, objects and commas (a bound on
+# every value JSON's parser builds; a comma inside a string counts too). The largest honest test set
+# (MBPP+'s and HumanEval+'s inputs, which outputs do not outgrow) holds about 42,000 values per task,
+# about three of these each.
 MAX_VALUES = 1 << 18
+_STRUCTURE = (b"[", b"{", b",")
 
 
 class ProtocolError(ValueError):
@@ -75,7 +78,7 @@ class Report:
                 end = position + HEADER.size + length
                 if end > size:
                     break
-                self._values_left -= buffer.count(b"[", position + HEADER.size, end)
+                self._values_left -= sum(buffer.count(c, position + HEADER.size, end) for c in _STRUCTURE)
                 if self._values_left < 0:
                     self.over_budget = True
                     buffer.clear()
