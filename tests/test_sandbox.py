@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from execrl.helper import ORDINARY_UID, as_ordinary_user
 from execrl.leftovers import processes_of
 from execrl.sandbox import Job, Sandbox, Test
 from execrl.sandbox.__main__ import JobFileError, parse_job
@@ -217,6 +218,60 @@ def test_the_cpu_limit_counts_every_thread(sandbox):
     assert verdict.status == "timeout"
 
 
+def test_the_cpu_limit_holds_for_threads_that_run_at_once(sandbox):
+    # Two threads hashing outside the GIL spend CPU time twice as fast as the clock runs: 0.9 s of
+    # wall time is 1.8 s of CPU, past a 1 s limit, before the limit's wall time has passed.
+    program = (
+        "import hashlib, threading, time\ndef add(a, b):\n    data, start = bytes(8 << 20), time.monotonic()\n"
+        "    def burn():\n        while time.monotonic() - start < 0.9:\n            hashlib.sha256(data).digest()\n"
+        "    threads = [threading.Thread(target=burn) for _ in range(2)]\n    [t.start() for t in threads]\n"
+        "    [t.join() for t in threads]\n    return a + b\n"
+    )
+    if (os.cpu_count() or 1) < 2:
+        pytest.fail("needs two CPUs for two threads to run at once")
+    verdict = sandbox.run(job(program, (Test((1, 2), 3, timeout_s=1.0),), timeout_s=20))
+    assert verdict.status == "timeout" and verdict.cpu_s < 1.5, verdict
+
+
+def test_a_thread_flood_stops_at_the_process_limit(sandbox):
+    verdict = sandbox.run(job(THREAD_FLOOD, ADD_TESTS[:1]))
+    assert verdict.status == "failed" and verdict.outcomes[0].status == "wrong", verdict.outcomes
+
+
+def test_memory_outside_the_address_space_and_file_locks_are_refused(sandbox):
+    # A memfd's written pages count towards no limit of the job's; a lock or lease on a file it may
+    # only read (the standard library) would stall whoever locks that file next.
+    module = os.path.join(sysconfig.get_paths()["stdlib"], "os.py")
+    program = f"""import fcntl, os
+def add(a, b):
+    attempts = {{
+        "memfd": lambda: os.memfd_create("held"),
+        "flock": lambda: fcntl.flock(open({module!r}), fcntl.LOCK_SH),
+        "lockf": lambda: fcntl.lockf(open("mine", "w"), fcntl.LOCK_EX),
+        "lease": lambda: fcntl.fcntl(open({module!r}), fcntl.F_SETLEASE, fcntl.F_RDLCK),
+    }}
+    refused = []
+    for name, attempt in attempts.items():
+        try:
+            attempt()
+        except PermissionError:
+            refused.append(name)
+    return refused, fcntl.fcntl(0, fcntl.F_GETFD)
+"""
+    verdict = sandbox.run(job(program, (Test((1, 2), (["memfd", "flock", "lockf", "lease"], 0)),)))
+    assert verdict.status == "passed", verdict.outcomes
+
+
+def test_a_job_that_fills_its_work_dir_leaves_the_next_jobs_theirs(sandbox):
+    # Files until the work dir has no room (inodes), then honest jobs that each write a file: each
+    # work dir is a file system of its own, emptied before it is used again.
+    fill = "def add(a, b):\n    i = 0\n    while True:\n        open(f'f{i}', 'w').close()\n        i += 1\n"
+    honest = "def add(a, b):\n    with open('scratch', 'w') as fh:\n        fh.write('x')\n    return a + b\n"
+    verdicts = sandbox.run_many([job(fill, ADD_TESTS[:1]), *[job(honest, ADD_TESTS[:1])] * 6])
+    assert verdicts[0].outcomes[0].error_type == "OSError"
+    assert [v.status for v in verdicts[1:]] == ["passed"] * 6
+
+
 REACHES_OUT = """import os, resource
 def add(a, b):
     own = [resource.prlimit(0, resource.RLIMIT_NOFILE)[0], os.setpriority(os.PRIO_PROCESS, 0, 5),
@@ -246,6 +301,20 @@ def _refused(attempt, pid):
     return False
 """
 REFUSED_ALL = ["affinity", "idle", "prlimit", "renice", "signal", "renice user"]
+# Threads on small stacks, so that memory would allow hundreds: passes only past the process limit.
+THREAD_FLOOD = """import threading
+def add(a, b):
+    threading.stack_size(64 << 10)
+    release, started = threading.Event(), 0
+    try:
+        for _ in range(300):
+            threading.Thread(target=release.wait, daemon=True).start()
+            started += 1
+    except RuntimeError:
+        pass
+    release.set()
+    return a + b if started == 300 else a - b
+"""
 
 
 def test_a_job_may_act_only_on_itself(sandbox):
@@ -368,6 +437,15 @@ def test_the_standard_library_is_readable_but_not_its_site_packages(sandbox):
         "    return a + b\n"
     )
     assert sandbox.run(job(program, ADD_TESTS[:1])).status == "passed"
+
+
+def test_the_system_pythons_packages_are_hidden_too(sandbox):
+    # Among the system libraries a job may read: Debian's Python keeps its packages there.
+    system = [p for p in ("/usr/lib/python3/dist-packages",) if os.path.isdir(p) and os.listdir(p)]
+    if not system:
+        pytest.skip("this machine has no system Python packages: nothing to hide")
+    program = f"import os\ndef add(a, b):\n    return os.listdir({system[0]!r})\n"
+    assert sandbox.run(job(program, (Test((1, 2), []),))).status == "passed"
 
 
 def test_the_job_cannot_signal_the_parent_or_its_group(sandbox):
@@ -594,6 +672,8 @@ DAEMON = ("import os, time\\ndef add(a, b):\\n    if os.fork() == 0:\\n        t
           "        finally:\\n            if os.fork() == 0:\\n                time.sleep(30)\\n            os._exit(0)\\n"
           "    time.sleep(0.1)\\n    return a + b\\n")
 CHMOD = "import os\\ndef add(a, b):\\n    os.chmod('PROBE', 0o777)\\n    return a + b\\n".replace("PROBE", os.path.abspath("probe"))
+THREADS = THREAD_FLOOD
+MEMFD = "import os\\ndef add(a, b):\\n    os.memfd_create('held')\\n    return a + b\\n"
 bystander = subprocess.Popen(["sleep", "60"])  # a process of the same user that is not the sandbox's
 
 def state(pid):  # what a job must not change of any process but itself
@@ -615,7 +695,7 @@ with Sandbox(workers=1) as box:
     reaches_out = REACHES_OUT.replace("{OTHERS}", repr([os.getpid(), bystander.pid, *box.worker_pids()]))
     programs = [ADD, "def add(a, b):\\n    return a - b\\n",
                 "import socket\\ndef add(a, b):\\n    socket.create_connection(('127.0.0.1', 9))\\n    return a + b\\n",
-                ADD, DAEMON, CHMOD]
+                ADD, DAEMON, CHMOD, THREADS, MEMFD]
     watched = [os.getpid(), bystander.pid, *box.worker_pids()]
     before = [state(pid) for pid in watched]
     verdicts = [box.run(Job("t", p, "add", (Test((1, 2), 3),))) for p in programs]
@@ -631,11 +711,13 @@ with Sandbox(workers=1) as box:
 bystander.kill()
 print(json.dumps({"statuses": [v.status for v in verdicts], "layers": layers, "outliving": outliving,
                   "unchanged": unchanged}))
-""".replace("REACHES_OUT", repr(REACHES_OUT)).replace("REFUSED_ALL", repr(REFUSED_ALL))
+""".replace("REACHES_OUT", repr(REACHES_OUT)).replace("REFUSED_ALL", repr(REFUSED_ALL)).replace(
+    "THREAD_FLOOD", repr(THREAD_FLOOD))
 
 
 def test_an_unprivileged_user_gets_a_working_sandbox():
-    # uid 1000 inside a user namespace of its own: the sandbox sees a non-root caller, as for any user.
+    # A real ordinary user (uid 1000, no groups, no capabilities): the sandbox sees a caller who is not
+    # root. Its jobs' threads count towards a process limit, which root's own uid would be exempt from.
     # Every job gets a child of its own: one job's end must not take the next ones with it. Without a
     # PID namespace or a uid of its own, a job cannot start a process (a daemon), cannot change the
     # mode of a file its user owns (Landlock does not cover that), and cannot touch the limits,
@@ -646,14 +728,17 @@ def test_an_unprivileged_user_gets_a_working_sandbox():
         probe = Path(outside) / "probe"
         probe.write_text("")
         probe.chmod(0o600)
+        for path in (outside, probe):  # the user's own: only seccomp keeps a job from its mode
+            os.chown(path, ORDINARY_UID, ORDINARY_UID)
         proc = subprocess.run(
-            ["unshare", "--user", "--map-user=1000", "--map-group=1000", sys.executable, "-c", UNPRIVILEGED_RUN],
-            capture_output=True, text=True, timeout=120, cwd=outside,
+            as_ordinary_user([sys.executable, "-c", UNPRIVILEGED_RUN], reachable=(outside,)), capture_output=True,
+            text=True, timeout=120, cwd=outside,
         )
         mode = probe.stat().st_mode & 0o777
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
-    assert result["statuses"] == ["passed", "failed", "failed", "passed", "failed", "failed", "passed", "passed"]
+    assert result["statuses"] == ["passed", "failed", "failed", "passed", "failed", "failed", "failed", "failed",
+                                  "passed", "passed"]
     assert result["outliving"] == [] and result["unchanged"]
     assert mode == 0o600
     layers = result["layers"]

@@ -55,7 +55,8 @@ DENIED = {**kernel._X86_64_DENIED_EVERYWHERE, **kernel._X86_64_DENIED_TO_JOBS}
 # From the x86_64 syscall table, independently of kernel.py: escapes DESIGN.md section 3 names.
 MUST_DENY = {41: "socket", 101: "ptrace", 165: "mount", 272: "unshare", 308: "setns", 109: "setpgid", 112: "setsid",
              90: "chmod", 92: "chown", 321: "bpf", 425: "io_uring_setup", 310: "process_vm_readv", 246: "kexec_load",
-             57: "fork", 58: "vfork", 200: "tkill", 434: "pidfd_open", 424: "pidfd_send_signal", 438: "pidfd_getfd"}
+             57: "fork", 58: "vfork", 200: "tkill", 434: "pidfd_open", 424: "pidfd_send_signal", 438: "pidfd_getfd",
+             319: "memfd_create", 73: "flock"}
 # Calls that name a target process by their first argument, from the x86_64 syscall table: a job may
 # name only itself (0 or its pid).
 SELF_ONLY = {62: "kill", 234: "tgkill", 129: "rt_sigqueueinfo", 297: "rt_tgsigqueueinfo", 302: "prlimit64",
@@ -96,6 +97,15 @@ def test_the_worker_may_fork_and_a_job_may_start_threads_but_no_process():
     assert stacked(56, (thread,)) == ALLOW
     for flag in (kernel.CLONE_NEWUSER, kernel.CLONE_NEWPID, kernel.CLONE_NEWNET, kernel.CLONE_NEWNS):
         assert stacked(56, (thread | flag,)) == EPERM
+
+
+def test_fcntl_may_not_lock_lease_or_watch_but_does_the_rest():
+    # F_SETLK, F_SETLKW, F_OFD_SETLK, F_OFD_SETLKW, F_SETLEASE, F_NOTIFY, from fcntl.h
+    for command in (6, 7, 37, 38, 1024, 1026):
+        assert stacked(72, (3, command)) == EPERM
+    # F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_GETLK, F_DUPFD_CLOEXEC, F_GETLEASE
+    for command in (0, 1, 2, 3, 4, 5, 1030, 1025):
+        assert stacked(72, (3, command)) == ALLOW
 
 
 @pytest.mark.parametrize("nr", sorted(SELF_ONLY), ids=lambda nr: SELF_ONLY[nr])

@@ -86,6 +86,11 @@ _X86_64_DENIED_EVERYWHERE = {
     # address space and process count are the kernel's per-process limits and clock, which then hold
     # for the whole job. glibc's fork() is clone(), which the worker makes; these two it never does.
     57: "fork", 58: "vfork",
+    # Memory a job could hold outside its address-space limit: a memfd's pages are counted against
+    # no limit of the job's once it has written them. A file lock on a file the job may only read
+    # (the standard library, the system's libraries) would stall whoever locks it next; see also
+    # the lock and lease commands of fcntl, checked below.
+    319: "memfd_create", 447: "memfd_secret", 73: "flock",
 }
 _X86_64_DENIED_TO_JOBS = {
     # The worker makes each job's PID namespace and returns to its own.
@@ -116,7 +121,10 @@ _X86_64_WHICH_WHO = {141: ("setpriority", (0, 1)), 251: ("ioprio_set", (1, 2))}
 # it: the filter is built once, the pid differs per child. Above any pid the kernel hands out (2**22).
 SELF_PID = 0x5E1F5E1F
 CLONE_THREAD = 0x00010000
-_NR_CLONE, _NR_CLONE3 = 56, 435
+_NR_CLONE, _NR_CLONE3, _NR_FCNTL = 56, 435, 72
+# fcntl's commands that lock or lease a file or watch a directory: F_SETLK, F_SETLKW, F_OFD_SETLK,
+# F_OFD_SETLKW, F_SETLEASE, F_NOTIFY. The rest (descriptor flags, F_DUPFD, F_GETLK...) are allowed.
+_FCNTL_LOCKS = (6, 7, 37, 38, 1024, 1026)
 _AUDIT_ARCH_X86_64 = 0xC000003E
 _LD_W_ABS, _JEQ_K, _JGE_K, _JSET_K, _JA, _RET_K = 0x20, 0x15, 0x35, 0x45, 0x05, 0x06
 _RET_ALLOW, _RET_KILL_PROCESS = 0x7FFF0000, 0x80000000
@@ -135,7 +143,7 @@ def _ret_errno(error: int) -> int:
 
 def worker_seccomp_filter() -> bytes:
     """The filter the worker installs on itself, and so every job inherits: EPERM for the calls
-    neither needs and for clone() with namespace flags, ENOSYS for clone3 (glibc then falls back to
+    neither needs, for clone() with namespace flags and for fcntl's locks and leases, ENOSYS for clone3 (glibc then falls back to
     clone, whose flags the filter can see) and for the x32 ABI, kill on a foreign arch."""
     checks = [
         (_JGE_K, 0, 1, 0x40000000),  # x32 ABI
@@ -147,6 +155,11 @@ def worker_seccomp_filter() -> bytes:
         (_JSET_K, 0, 1, NAMESPACE_FLAGS),
         (_RET_K, 0, 0, _ret_errno(errno.EPERM)),
         (_RET_K, 0, 0, _RET_ALLOW),
+        (_JEQ_K, 0, 3 + len(_FCNTL_LOCKS), _NR_FCNTL),
+        (_LD_W_ABS, 0, 0, _ARG_LOW[1]),  # A = fcntl's command
+        *[(_JEQ_K, len(_FCNTL_LOCKS) - i, 0, command) for i, command in enumerate(_FCNTL_LOCKS)],
+        (_RET_K, 0, 0, _RET_ALLOW),
+        (_RET_K, 0, 0, _ret_errno(errno.EPERM)),
     ]
     return _assemble(_deny_program(checks, _X86_64_DENIED_EVERYWHERE))
 

@@ -34,7 +34,7 @@ from execrl.sandbox.properties import PROPERTY_CHECKS
 from execrl.sandbox.protocol import PIPE_READ, Report
 from execrl.sandbox.records import WALL_PER_CPU, Job, TestOutcome, Verdict
 from execrl.sandbox.worker import CHILD_SETUP_FAILED as WORKER_CHILD_FAILED
-from execrl.sandbox.worker import CHILDREN, EXIT_INFO, LAYERS, UID_BASE
+from execrl.sandbox.worker import CHILDREN, EXIT_INFO, LAYERS, MAX_PROCESSES, UID_BASE
 
 WORKER_LOCALE = ("LANG", "LC_ALL")  # the caller's, beside a helper's environment (execrl.helper.python_env)
 # The dynamic linker binds every symbol when the worker starts instead of on first call: a child
@@ -47,6 +47,10 @@ RECURSION_LIMIT = 20_000
 # virtual machine the CPU time wait4 reports lags the clock the kernel enforces the limit on (measured
 # here: 0.75-0.82 s reported for jobs killed at a 1 s limit). Either way the job has failed.
 CPU_LIMIT_SHARE = 0.5
+# The most threads of a job that can run at once: it is one process (threads allowed) of at most
+# MAX_PROCESSES tasks, on the machine's CPUs.
+PARALLELISM = min(os.cpu_count() or 1, MAX_PROCESSES)
+MIN_WAIT_S = 0.001  # a job near its test's CPU limit is checked at most this often
 GRACE_S = 0.5  # after a kill, how long to wait for the worker's exit report before declaring an error
 STOPPED_AT_FAILURE = "stopped_at_failure"  # the parent killed the job at its first failing test (Job.stop_at_first_failure)
 PASSED, WRONG_ANSWER = TestOutcome("passed"), TestOutcome("wrong", "WrongAnswer", "")  # immutable: tests share them
@@ -352,13 +356,13 @@ def _supervise(
     try:
         while reading or (pid not in handle.exits and reason != "finished"):
             now = time.monotonic()
-            deadline, cpu_left = _test_limits(job, report, job_deadline, now, last_report, cpu_clock, cpu_mark)
-            if reason is None and (now >= deadline or cpu_left <= 0):
+            deadline, until_cpu_limit = _test_limits(job, report, job_deadline, now, last_report, cpu_clock, cpu_mark)
+            if reason is None and (now >= deadline or until_cpu_limit <= 0):
                 reason = "timeout"
                 _kill(pidfd)
             if reason is not None and pid not in handle.exits and now >= deadline + GRACE_S + job.timeout_s:
                 raise SandboxError("worker did not report the child's exit")
-            wait = max(0.0, min(deadline - now, cpu_left)) if reason is None else GRACE_S
+            wait = max(MIN_WAIT_S, min(deadline - now, until_cpu_limit)) if reason is None else GRACE_S
             for fd, _ in poller.poll(wait * 1000):
                 if fd == job_w:
                     pending = _write_some(job_w, pending)
@@ -409,19 +413,21 @@ def _supervise(
 def _test_limits(
     job: Job, report: Report, job_deadline: float, now: float, last_report: float, cpu_clock: int, cpu_mark: float
 ) -> tuple[float, float]:
-    """The wall-clock deadline now, and at least the CPU seconds the running test has left (inf
-    without a limit of its own). A test's limit binds on CPU time, which a busy machine barely
-    moves, so the same program gets the same verdict however loaded the machine; its wall-clock
-    backstop, WALL_PER_CPU times the limit, stops a program that sleeps or blocks. CPU time runs no
-    faster than the clock, so the clock is read only once the test has run its limit's wall time."""
+    """The wall-clock deadline now, and the wall time before the running test could reach its CPU
+    limit (at most 0 once it has; inf without a limit of its own). A test's limit binds on CPU
+    time, which a busy machine barely moves, so the same program gets the same verdict however
+    loaded the machine; its wall-clock backstop, WALL_PER_CPU times the limit, stops a program that
+    sleeps or blocks. A job's threads spend CPU time at most PARALLELISM times as fast as the clock
+    runs, so the CPU clock is read only once the limit could have been reached, and what is left of
+    the limit comes back divided by PARALLELISM."""
     index = len(report.results)
     if not (report.loaded and index < len(job.tests) and job.tests[index].timeout_s is not None):
         return job_deadline, math.inf
     limit = job.tests[index].timeout_s
     deadline = min(job_deadline, last_report + WALL_PER_CPU * limit)
-    if now - last_report < limit:
-        return deadline, limit - (now - last_report)
-    return deadline, limit - (_cpu_seconds(cpu_clock) - cpu_mark)
+    if (now - last_report) * PARALLELISM < limit:
+        return deadline, limit / PARALLELISM - (now - last_report)
+    return deadline, (limit - (_cpu_seconds(cpu_clock) - cpu_mark)) / PARALLELISM
 
 
 def _cpu_clock(pid: int) -> int:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import builtins
 import fcntl
 import gc
+import glob
 import importlib
 import json
 import marshal
@@ -68,11 +69,16 @@ UID_BASE = 61000  # the job uid is UID_BASE + slot: one uid per worker, so RLIMI
 # A third standby costs more than it gives (tools/sandbox_ab.py, 12 rounds: x0.97 the rate at x1.07
 # the CPU time per job).
 CHILDREN = 3
+MAX_PROCESSES = 64  # RLIMIT_NPROC where it counts only the worker's own (see _counts_own_processes)
+# Each work dir is a tmpfs of its own: what a job writes there is bounded and cannot fill the next
+# job's. A tmpfs's pages are not part of the job's address space: this is on top of memory_mb.
+WORKDIR_MOUNT = "mode=700,size=64m,nr_inodes=4096"
 CHILD_SETUP_FAILED = 121  # exit status of a child whose isolation could not be set up
 HIGH_FD = 100  # the worker's own descriptors sit here, close-on-exec, clear of the low numbers pipes get
 EXIT_INFO = struct.Struct("<iiid")  # pid, killed by a signal?, signal number or exit code, CPU seconds
 SCRATCH_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 PACKAGE_DIRS = ("site-packages", "dist-packages")  # in the standard library's dir; hidden from jobs
+SYSTEM_LIBS = ("/lib", "/lib64", "/usr/lib", "/usr/lib64")  # readable by jobs, for extension modules' libraries
 LAYERS = (
     "pid_namespace", "net_namespace", "ipc_namespace", "mount_namespace", "unprivileged_uid",
     "landlock", "seccomp", "one_process", "rlimits", "private_workdir", "scrubbed_env", "no_stdin",
@@ -92,6 +98,8 @@ class Worker:
         self.jobs_dir = ""
         self.workdirs: list[str] = []  # one per child: the running job's, and each standby's
         self.rulesets: dict[str, int] = {}
+        self.user_namespace = False  # the worker's own, entered where it does not run as root
+        self.private_mounts = False  # in a mount namespace of its own
 
     # --- once per worker --------------------------------------------------------------------
     def setup(self) -> None:
@@ -103,10 +111,13 @@ class Worker:
             importlib.import_module(name)
         mount_ns = self._enter_namespaces()
         self.jobs_dir = self._make_jobs_dir(mount_ns)
+        self.private_mounts = mount_ns
         self.workdirs = [f"{self.jobs_dir}/{i}" for i in range(CHILDREN)]
         self._choose_uid(mount_ns)
         for workdir in self.workdirs:
             os.mkdir(workdir, 0o700)  # handed to the job uid by the worker's loop, before each child
+            if mount_ns:
+                kernel.mount("tmpfs", workdir, "tmpfs", kernel.MS_NOSUID | kernel.MS_NODEV, WORKDIR_MOUNT)
         self._check_pid_namespace()
         site_packages_hidden = mount_ns and _hide_site_packages()
         self._build_landlock(stdlib_whole=site_packages_hidden)
@@ -132,13 +143,14 @@ class Worker:
             resource.RLIMIT_CORE: 0,
         }
         shared = "16 MiB files, 64 open files, 256 MiB stack, no core dumps"
-        if self.uid is not None:  # counted per uid: as the invoking user it would count all their processes
-            limits[resource.RLIMIT_NPROC] = 64
-            shared = "64 processes, " + shared
+        if self._counts_own_processes():
+            limits[resource.RLIMIT_NPROC] = MAX_PROCESSES
+            shared = f"{MAX_PROCESSES} processes and threads, " + shared
         for target, value in limits.items():
             resource.setrlimit(target, (value, value))
         self._mark("rlimits", True, f"per job: CPU time, address space; shared: {shared}")
-        self._mark("private_workdir", True, "a fresh, empty directory for every job")
+        own_mount = f", on a tmpfs of its own ({WORKDIR_MOUNT.split(',', 1)[1]})" if self.private_mounts else ""
+        self._mark("private_workdir", True, "a fresh, empty directory for every job" + own_mount)
         self._mark("scrubbed_env", True, "only PATH, LANG, HOME and TMPDIR")
         kernel.prctl(kernel.PR_SET_NO_NEW_PRIVS, 1)  # inherited: no job can gain privileges by exec
         null = os.open("/dev/null", os.O_RDWR)
@@ -146,6 +158,15 @@ class Worker:
             os.dup2(null, target)
         os.close(null)
         self._mark("no_stdin", True, "stdin, stdout and stderr are /dev/null")
+
+    def _counts_own_processes(self) -> bool:
+        """Whether RLIMIT_NPROC would count only this worker's processes and threads, its jobs'
+        among them: as a uid of the worker's own, or, since Linux 5.14 (which counts a user's tasks
+        per user namespace), in the worker's user namespace. Otherwise it would count every process
+        of the invoking user, and a job could still start as many threads as memory allows."""
+        if self.uid is not None:
+            return True
+        return self.user_namespace and _kernel_at_least(5, 14)
 
     def _mark(self, layer: str, active: bool, detail: str) -> None:
         self.layers[layer] = {"active": active, "detail": detail}
@@ -161,6 +182,7 @@ class Worker:
                 _write("/proc/self/setgroups", "deny")
                 _write("/proc/self/uid_map", f"0 {uid} 1")
                 _write("/proc/self/gid_map", f"0 {gid} 1")
+                self.user_namespace = True
         except OSError as exc:
             for layer in ("net_namespace", "ipc_namespace", "mount_namespace"):
                 self._mark(layer, False, f"unshare refused: {exc.strerror}")
@@ -201,9 +223,9 @@ class Worker:
         if mount_ns:
             path = "/tmp/execrl-jobs"
             os.makedirs(path, exist_ok=True)
-            kernel.mount("tmpfs", path, "tmpfs", kernel.MS_NOSUID | kernel.MS_NODEV, "mode=711,size=512m,nr_inodes=50000")
+            kernel.mount("tmpfs", path, "tmpfs", kernel.MS_NOSUID | kernel.MS_NODEV, "mode=711,size=64k")
             return path
-        import tempfile  # only here and in _expose_to_others: not part of every job's image
+        import tempfile  # only here and in expose_to_others: not part of every job's image
 
         path = tempfile.mkdtemp(prefix="execrl-jobs-")
         os.chmod(path, 0o711)
@@ -216,7 +238,7 @@ class Worker:
         uid = UID_BASE + self.slot
         stdlib = _stdlib()
         if not _readable_by_others(stdlib) and mount_ns:
-            _expose_to_others(os.path.realpath(sys.base_prefix))
+            expose_to_others([os.path.realpath(sys.base_prefix)])
         if not _readable_by_others(stdlib):
             self._mark("unprivileged_uid", False, f"the standard library at {stdlib} is not readable by other users")
             return
@@ -414,26 +436,46 @@ def _readable_by_others(path: str) -> bool:
     return all(os.stat(p).st_mode & 0o001 for p in ancestors) and bool(os.stat(path).st_mode & 0o005 == 0o005)
 
 
-def _expose_to_others(prefix: str) -> None:
-    """Make the Python installation reachable for the job uid inside this mount namespace.
+def expose_to_others(prefixes: list[str]) -> None:
+    """Make each of ``prefixes`` (a Python installation, say) reachable for other users inside this
+    mount namespace.
 
     A prefix such as /root/.pyenv/... sits under a directory other users cannot enter. Cover that
-    directory with a world-enterable tmpfs (hiding the rest of it) and bind the prefix back."""
-    parts = prefix.strip("/").split("/")
-    blocker = next(
-        ("/" + "/".join(parts[:i]) for i in range(1, len(parts) + 1) if not os.stat("/" + "/".join(parts[:i])).st_mode & 0o001),
-        None,
-    )
-    if blocker is None:
-        return
+    directory with a world-enterable tmpfs (hiding the rest of it) and bind the prefixes back."""
     import tempfile
 
-    stage = tempfile.mkdtemp(prefix="execrl-prefix-", dir="/tmp")
-    kernel.mount(prefix, stage, None, kernel.MS_BIND | kernel.MS_REC)
-    kernel.mount("tmpfs", blocker, "tmpfs", kernel.MS_NOSUID | kernel.MS_NODEV, "mode=755,size=64k")
-    os.makedirs(prefix, 0o755, exist_ok=True)
-    kernel.mount(stage, prefix, None, kernel.MS_BIND | kernel.MS_REC)
-    kernel.umount(stage)
+    staged = []
+    for prefix in dict.fromkeys(prefixes):
+        blocker = _closed_ancestor(prefix)
+        if blocker is not None:
+            is_dir = os.path.isdir(prefix)
+            stage = tempfile.mkdtemp(prefix="execrl-prefix-", dir="/tmp")
+            if not is_dir:  # a file is bound onto a file
+                stage = os.path.join(stage, "file")
+                open(stage, "x").close()
+            kernel.mount(prefix, stage, None, kernel.MS_BIND | kernel.MS_REC)
+            staged.append((prefix, stage, blocker, is_dir))
+    for blocker in dict.fromkeys(staged_one[2] for staged_one in staged):
+        kernel.mount("tmpfs", blocker, "tmpfs", kernel.MS_NOSUID | kernel.MS_NODEV, "mode=755,size=64k")
+    for prefix, stage, _, is_dir in staged:
+        os.makedirs(prefix if is_dir else os.path.dirname(prefix), 0o755, exist_ok=True)
+        if not is_dir:
+            open(prefix, "a").close()
+        kernel.mount(stage, prefix, None, kernel.MS_BIND | kernel.MS_REC)
+        kernel.umount(stage)
+        if not is_dir:
+            os.remove(stage)
+            stage = os.path.dirname(stage)
+        os.rmdir(stage)
+
+
+def _closed_ancestor(path: str) -> str | None:
+    """The outermost directory on ``path`` (itself included, if a directory) that other users may not
+    enter, if any."""
+    parts = path.strip("/").split("/")
+    depth = len(parts) if os.path.isdir(path) else len(parts) - 1
+    ancestors = ("/" + "/".join(parts[:i]) for i in range(1, depth + 1))
+    return next((a for a in ancestors if not os.stat(a).st_mode & 0o001), None)
 
 
 def _readable_paths(stdlib_whole: bool) -> list[str]:
@@ -448,23 +490,34 @@ def _readable_paths(stdlib_whole: bool) -> list[str]:
         entries = [stdlib]
     else:
         entries = [os.path.join(stdlib, name) for name in sorted(os.listdir(stdlib)) if name not in PACKAGE_DIRS]
-    system = ["/lib", "/lib64", "/usr/lib", "/usr/lib64", "/etc/ld.so.cache", "/etc/localtime", "/usr/share/zoneinfo"]
+    system = [*SYSTEM_LIBS, "/etc/ld.so.cache", "/etc/localtime", "/usr/share/zoneinfo"]
     return entries + system + ["/dev/zero", "/dev/urandom"]
 
 
 def _hide_site_packages() -> bool:
-    """In the worker's mount namespace, cover the standard library's package dirs with an empty,
-    read-only tmpfs. False where a mount is refused (what was covered stays covered)."""
+    """In the worker's mount namespace, cover the package dirs a job could read (the standard
+    library's, and those of the system's Pythons among the system libraries, such as Debian's
+    /usr/lib/python3/dist-packages) with an empty, read-only tmpfs. False where a mount is refused
+    (what was covered stays covered)."""
     stdlib = _stdlib()
-    for name in PACKAGE_DIRS:
-        path = os.path.join(stdlib, name)
-        if not os.path.isdir(path):
+    system = [path for lib in SYSTEM_LIBS for path in glob.glob(f"{lib}/python*/*-packages")]
+    paths = dict.fromkeys(os.path.realpath(p) for p in [*(os.path.join(stdlib, n) for n in PACKAGE_DIRS), *system])
+    for path in paths:
+        if not os.path.isdir(path) or os.path.basename(path) not in PACKAGE_DIRS:
             continue
         try:
             kernel.mount("tmpfs", path, "tmpfs", kernel.MS_RDONLY | kernel.MS_NOSUID | kernel.MS_NODEV, "size=4k")
         except OSError:
             return False
     return True
+
+
+def _kernel_at_least(major: int, minor: int) -> bool:
+    release = os.uname().release.split(".")
+    try:
+        return (int(release[0]), int("".join(c for c in release[1] if c.isdigit()) or 0)) >= (major, minor)
+    except (IndexError, ValueError):
+        return False
 
 
 def _stdlib() -> str:
