@@ -455,7 +455,7 @@ def expose_to_others(prefixes: list[str]) -> None:
                 open(stage, "x").close()
             kernel.mount(prefix, stage, None, kernel.MS_BIND | kernel.MS_REC)
             staged.append((prefix, stage, blocker, is_dir))
-    for blocker in dict.fromkeys(staged_one[2] for staged_one in staged):
+    for blocker in dict.fromkeys(blocker for _, _, blocker, _ in staged):
         kernel.mount("tmpfs", blocker, "tmpfs", kernel.MS_NOSUID | kernel.MS_NODEV, "mode=755,size=64k")
     for prefix, stage, _, is_dir in staged:
         os.makedirs(prefix if is_dir else os.path.dirname(prefix), 0o755, exist_ok=True)
