@@ -3,6 +3,7 @@ checkpoints, and the optional Hugging Face backend."""
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import subprocess
@@ -25,6 +26,7 @@ from execrl.policy.model import (
     token_logprobs,
     token_logprobs_and_entropy,
 )
+from execrl.policy.grouped import generate_grouped
 from execrl.policy.sampling import GPTPolicy, completion_scores, generate, pack_batch, sample_next_token
 from execrl.rl.pretrain import supervised_loss
 from execrl.policy.tokenizer import BOS_ID, EOS_ID, N_ASCII, PAD_ID, PIECES, SPECIAL_TOKENS, UNK_ID, Tokenizer
@@ -321,6 +323,32 @@ def test_sampling_is_deterministic_under_a_seeded_generator(tiny, prompts):
     assert sample(5, temperature=1.0, top_p=1e-6) == greedy
     with pytest.raises(ValueError):
         generate(tiny, prompts, 4, temperature=1.0)  # sampling without a generator
+
+
+def test_grouped_sampling_gives_the_general_paths_completions(tiny, prompts):
+    """The RL path (each group's prompt held once, finished rows leaving the batch) draws the same
+    uniforms and so, up to float rounding in attention, samples the same completions."""
+    repeated = [prompts[i] for i in (0, 2, 0, 1, 2, 0, 3, 1)]
+    eager = copy.deepcopy(tiny)  # a head that favours eos, so that rows end at many different steps
+    eager.lm_head = torch.nn.Linear(TINY.n_embd, TINY.vocab_size)
+    with torch.no_grad():
+        eager.lm_head.weight.copy_(tiny.wte.weight)
+        eager.lm_head.bias.zero_()[EOS_ID] = 4.0
+    smallest_batch = len(repeated)
+    for temperature, top_p in ((1.0, 1.0), (0.8, 0.95), (0.0, 1.0)):
+        general, grouped = torch.Generator().manual_seed(7), torch.Generator().manual_seed(7)
+        expected = generate(eager, repeated, 30, temperature, top_p, general)
+        batch_sizes = []
+        handle = eager.wpe.register_forward_hook(lambda module, args, out: batch_sizes.append(args[0].shape[0]))
+        try:
+            got = generate_grouped(eager, repeated, 30, temperature, top_p, grouped, eos_id=EOS_ID, pad_id=PAD_ID)
+        finally:
+            handle.remove()
+        assert (got.completions, got.truncated) == (expected.completions, expected.truncated)
+        assert torch.equal(torch.rand(1, generator=general), torch.rand(1, generator=grouped))  # as many draws
+        assert batch_sizes[0] == 4  # the prompt pass: four distinct prompts
+        smallest_batch = min([smallest_batch, *batch_sizes[1:]])
+    assert smallest_batch < len(repeated) / 2  # finished rows left the batch
 
 
 def test_sample_next_token_follows_the_distribution():

@@ -180,3 +180,39 @@ def test_summary_averages_pass_at_k_over_tasks_overall_and_per_level():
     assert summary[("visible", "2")] == 0.0
     assert summary[("visible", "all")] == pytest.approx(0.5)  # (1.0 + 0.5 + 0.0) / 3 tasks
     assert summary[("hidden", "all")] == 0.0
+
+
+def test_rows_without_advantage_get_no_gradient_and_the_update_is_unchanged(monkeypatch):
+    # A group whose rewards are all equal has advantage 0: for GRPO+ (no KL, no entropy term) its rows
+    # add nothing to the gradient, so they are scored forward-only; the step is the same.
+    from execrl.rl import trainer
+    from execrl.rl.losses import group_advantages
+    from execrl.rl.rollout import Rollout
+
+    base = tiny_policy()
+    prompts = [base.encode_prompt("def f(x):")] * 4 + [base.encode_prompt("def g(y):")] * 4
+    completions = base.generate(prompts, 12, generator=torch.Generator().manual_seed(0)).completions
+    batch = Rollout(tasks=[None] * 8, prompts=prompts, completions=completions, texts=[""] * 8,
+                    truncated=[False] * 8, verdicts={}, rewards=[1.0, 0.0, 1.0, 0.0] + [1.0] * 4,
+                    generation_s=0.0, sandbox_s=0.0)
+    rewards = torch.tensor(batch.rewards)
+    advantages = group_advantages(rewards, 4, scale=True)
+    config = small("grpo_plus")
+
+    def update(advantage_only):
+        monkeypatch.setattr(trainer, "ADVANTAGE_ONLY", advantage_only)
+        policy = tiny_policy()
+        scored = []
+        score = policy.score_completions
+        monkeypatch.setattr(policy, "score_completions",
+                            lambda p, c, t: scored.append((len(p), torch.is_grad_enabled())) or score(p, c, t))
+        optimizer = torch.optim.AdamW(policy.model.parameters(), lr=1e-3)
+        losses = trainer._update(policy, policy, optimizer, batch, rewards, advantages, config, step=0)
+        return policy, losses, scored
+
+    skipping, losses, scored = update(frozenset({"grpo_plus"}))
+    full, full_losses, full_scored = update(frozenset())
+    assert sorted(scored) == [(4, False), (4, True)] and full_scored == [(8, True)]
+    assert losses == pytest.approx(full_losses, nan_ok=True)
+    for mine, theirs in zip(skipping.model.parameters(), full.model.parameters()):
+        assert torch.allclose(mine, theirs, atol=1e-7, rtol=0)

@@ -142,23 +142,48 @@ def sample_next_token(logits: Tensor, temperature: float, top_p: float, generato
     """One token per row of ``logits`` ``[B, vocab]``: argmax when ``temperature`` is 0, else a draw
     from softmax(logits / temperature) restricted to the smallest set of most likely tokens whose
     mass reaches ``top_p`` (the most likely token is always kept, so a tiny top_p is greedy)."""
+    check_sampling_args(temperature, top_p, generator)
+    uniform = None
+    if temperature > 0:
+        uniform = torch.rand((logits.shape[0], 1), generator=generator, device=generator.device).to(logits.device)
+    return choose_token(logits, temperature, top_p, uniform)
+
+
+def check_sampling_args(temperature: float, top_p: float, generator: torch.Generator | None) -> None:
     if temperature < 0:
         raise ValueError(f"temperature must be >= 0, got {temperature}")
     if not 0.0 < top_p <= 1.0:
         raise ValueError(f"top_p must be in (0, 1], got {top_p}")
+    if temperature > 0 and generator is None:
+        raise ValueError("sampling needs a seeded torch.Generator (temperature 0 is greedy and needs none)")
+
+
+def choose_token(logits: Tensor, temperature: float, top_p: float, uniform: Tensor | None) -> Tensor:
+    """``sample_next_token``'s choice given its uniform numbers ``[B, 1]`` (None when greedy): the
+    inverse of the cumulative distribution of the probabilities sorted in decreasing order."""
     if temperature == 0:
         return logits.argmax(dim=-1)
-    if generator is None:
-        raise ValueError("sampling needs a seeded torch.Generator (temperature 0 is greedy and needs none)")
     probs = torch.softmax(logits.float() / temperature, dim=-1)
     sorted_probs, order = probs.sort(dim=-1, descending=True, stable=True)
     if top_p < 1.0:
         mass_before = sorted_probs.cumsum(dim=-1) - sorted_probs
         sorted_probs = sorted_probs.masked_fill(mass_before >= top_p, 0.0)
     cdf = sorted_probs.cumsum(dim=-1)
-    uniform = torch.rand((logits.shape[0], 1), generator=generator, device=generator.device)
-    choice = torch.searchsorted(cdf, uniform.to(cdf.device) * cdf[:, -1:]).clamp(max=logits.shape[-1] - 1)
+    choice = torch.searchsorted(cdf, uniform * cdf[:, -1:]).clamp(max=logits.shape[-1] - 1)
     return order.gather(-1, choice).squeeze(-1)
+
+
+def split_at_eos(rows: list[list[int]], eos_id: int) -> Generation:
+    """Each generated row up to and including its first eos, and whether it was cut off without one."""
+    completions, truncated = [], []
+    for row in rows:
+        if eos_id in row:
+            completions.append(row[:row.index(eos_id) + 1])
+            truncated.append(False)
+        else:
+            completions.append(row)
+            truncated.append(True)
+    return Generation(completions, truncated)
 
 
 def decode_loop(
@@ -180,8 +205,7 @@ def decode_loop(
         raise ValueError("every prompt needs at least one token (e.g. <bos>)")
     if max_new_tokens < 1:
         raise ValueError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
-    if temperature > 0 and generator is None:
-        raise ValueError("sampling needs a seeded torch.Generator (temperature 0 is greedy and needs none)")
+    check_sampling_args(temperature, top_p, generator)
     batch, width = len(prompts), max(len(p) for p in prompts)
     tokens = torch.full((batch, width + max_new_tokens), pad_id, dtype=torch.long, device=device)
     mask = torch.zeros_like(tokens)
@@ -201,16 +225,7 @@ def decode_loop(
         if bool(finished.all()) or produced == max_new_tokens:
             break
         logits = step(tokens[:, column:column + 1], mask[:, :column + 1])
-    rows = tokens[:, width:width + produced].tolist()
-    completions, truncated = [], []
-    for row in rows:
-        if eos_id in row:
-            completions.append(row[:row.index(eos_id) + 1])
-            truncated.append(False)
-        else:
-            completions.append(row)
-            truncated.append(True)
-    return Generation(completions, truncated)
+    return split_at_eos(tokens[:, width:width + produced].tolist(), eos_id)
 
 
 @torch.inference_mode()
@@ -231,12 +246,7 @@ def generate(
     KV-cached path is tested against. The model runs in eval mode (no dropout) and is put back in
     the mode it was in.
     """
-    width = max((len(p) for p in prompts), default=0)
-    if width + max_new_tokens > model.config.block_size:
-        raise ValueError(
-            f"the longest prompt ({width} tokens) plus max_new_tokens ({max_new_tokens}) exceeds "
-            f"block_size {model.config.block_size}"
-        )
+    width = check_fits(model, prompts, max_new_tokens)
     device = model.device
     if use_cache:
         cache = KVCache.allocate(
@@ -263,6 +273,17 @@ def generate(
         )
     finally:
         model.train(was_training)
+
+
+def check_fits(model: GPT, prompts: Sequence[Sequence[int]], max_new_tokens: int) -> int:
+    """The longest prompt's length, once it is known that it and ``max_new_tokens`` fit the model."""
+    width = max((len(p) for p in prompts), default=0)
+    if width + max_new_tokens > model.config.block_size:
+        raise ValueError(
+            f"the longest prompt ({width} tokens) plus max_new_tokens ({max_new_tokens}) exceeds "
+            f"block_size {model.config.block_size}"
+        )
+    return width
 
 
 def prefill_once_per_prompt(model: GPT, cache: KVCache, tokens: Tensor, mask: Tensor) -> Tensor:
@@ -380,10 +401,11 @@ class GPTPolicy:
         top_p: float = 1.0,
         generator: torch.Generator | None = None,
     ) -> Generation:
-        return generate(
-            self.model, prompts, max_new_tokens, temperature, top_p, generator,
-            eos_id=self.eos_id, pad_id=self.pad_id,
-        )
+        """``generate``'s completions by the path for RL batches (``execrl.policy.grouped``)."""
+        from execrl.policy.grouped import generate_grouped  # it builds on this module
+
+        return generate_grouped(self.model, prompts, max_new_tokens, temperature, top_p, generator,
+                                eos_id=self.eos_id, pad_id=self.pad_id)
 
     def token_logprobs(
         self, sequences: Tensor, attention_mask: Tensor | None = None, temperature: float = 1.0
@@ -417,6 +439,9 @@ __all__ = [
     "PackedBatch",
     "Policy",
     "StepFn",
+    "check_fits",
+    "check_sampling_args",
+    "choose_token",
     "completion_scores",
     "decode_loop",
     "generate",
@@ -424,4 +449,5 @@ __all__ = [
     "pack_batch",
     "prefill_once_per_prompt",
     "sample_next_token",
+    "split_at_eos",
 ]

@@ -394,6 +394,10 @@ SCALE_ADVANTAGES: Mapping[str, bool] = MappingProxyType({
     "seed_grpo_plus": False,
 })
 
+# Recipes whose loss reads a row only through its advantage (no KL term, no entropy bonus): a row
+# whose advantage is 0 adds nothing to the gradient. The trainer scores such rows without one.
+ADVANTAGE_ONLY: frozenset[str] = frozenset({"grpo_plus", "dapo", "dr_grpo"})
+
 
 # ----------------------------------------------------------------------------------------------
 # Helpers

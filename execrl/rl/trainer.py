@@ -26,8 +26,9 @@ from typing import Any
 import torch
 
 from execrl.policy.model import load_checkpoint, save_checkpoint
-from execrl.policy.sampling import Policy
+from execrl.policy.sampling import Policy, in_row_order
 from execrl.rl.losses import (
+    ADVANTAGE_ONLY,
     LOSSES,
     SCALE_ADVANTAGES,
     LossInputs,
@@ -172,19 +173,17 @@ def _shaped_rewards(batch: Rollout, config: TrainConfig) -> torch.Tensor:
 
 
 def _update(policy, reference, optimizer, batch: Rollout, rewards, advantages, config: TrainConfig, step: int) -> dict[str, float]:
-    def scores(scorer: Policy):
-        return scorer.score_completions(batch.prompts, batch.completions, config.temperature)
-
     ref_logp = None
     if needs_reference(config) or (step + 1) % config.kl_every == 0:
         with torch.no_grad():
-            (ref_logp, _), _ = scores(reference)
+            (ref_logp, _), _ = reference.score_completions(batch.prompts, batch.completions, config.temperature)
     truncated = torch.tensor(batch.truncated)
     loss_fn, hyper = LOSSES[config.method], loss_hyperparameters(config)
+    needs_gradient = (advantages != 0).tolist() if config.method in ADVANTAGE_ONLY else [True] * len(batch)
     totals: dict[str, float] = {}
     old_logp = None
     for _ in range(config.updates_per_step):
-        (logp, entropy), mask = scores(policy)
+        (logp, entropy), mask = _scores(policy, batch, config.temperature, needs_gradient)
         if old_logp is None:  # the policy that sampled the batch is the one before the first update
             old_logp = logp.detach()
         inputs = LossInputs(logp, old_logp, advantages, mask, ref_logp=ref_logp, rewards=rewards, truncated=truncated,
@@ -198,6 +197,25 @@ def _update(policy, reference, optimizer, batch: Rollout, rewards, advantages, c
             totals[key] = totals.get(key, 0.0) + value / config.updates_per_step
     keep = ("loss", "clip_frac_low", "clip_frac_high", "kl", "entropy", "ratio_mean", "ratio_std")
     return {key: totals.get(key, float("nan")) for key in keep}  # kl is absent on steps without a reference pass
+
+
+def _scores(policy: Policy, batch: Rollout, temperature: float, needs_gradient: list[bool]):
+    """``policy.score_completions`` of the batch, with a gradient only for the rows that need one:
+    the others run forward only, which saves their share of the backward pass (most of an update's
+    time). Where no row needs a gradient, all get one, so that the optimiser still steps as before."""
+    if all(needs_gradient) or not any(needs_gradient):
+        return policy.score_completions(batch.prompts, batch.completions, temperature)
+    learning = [row for row, needed in enumerate(needs_gradient) if needed]
+    inert = [row for row, needed in enumerate(needs_gradient) if not needed]
+
+    def score(rows: list[int]):
+        return policy.score_completions([batch.prompts[r] for r in rows], [batch.completions[r] for r in rows],
+                                        temperature)[0]
+
+    with torch.no_grad():
+        without_gradient = score(inert)
+    device = without_gradient[0].device
+    return in_row_order([score(learning), without_gradient], learning + inert, batch.completions, device)
 
 
 def _batch_metrics(batch: Rollout, rewards: torch.Tensor, config: TrainConfig) -> dict[str, float]:
