@@ -61,12 +61,13 @@ def test_every_method_trains_and_logs_its_metrics(tasks, sandbox, tmp_path, meth
     assert all(t["generation_s"] > 0 and t["sandbox_s"] > 0 for t in timings)
 
 
-def test_same_seed_same_metrics_and_an_interrupted_run_resumes_to_the_same_end(tasks, sandbox, tmp_path):
-    config = small("grpo_plus", steps=3)
+@pytest.mark.parametrize("curriculum", ["uniform", "adaptive"])
+def test_same_seed_same_metrics_and_an_interrupted_run_resumes_to_the_same_end(tasks, sandbox, tmp_path, curriculum):
+    config = small("grpo_plus", steps=3, curriculum=curriculum)
     first, _ = train(tiny_policy(), tasks, config, sandbox, tmp_path / "a.pt")
     again, _ = train(tiny_policy(), tasks, config, sandbox, tmp_path / "b.pt")
     assert same_table(first, again)
-    interrupted = small("grpo_plus", steps=1)
+    interrupted = small("grpo_plus", steps=1, curriculum=curriculum)
     train(tiny_policy(), tasks, interrupted, sandbox, tmp_path / "c.pt")  # stops after step 1 with a resume point
     resumed, _ = train(tiny_policy(), tasks, config, sandbox, tmp_path / "c.pt")
     assert same_table(resumed, first)

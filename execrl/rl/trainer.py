@@ -27,6 +27,7 @@ import torch
 
 from execrl.policy.model import load_checkpoint, save_checkpoint
 from execrl.policy.sampling import Policy, in_row_order
+from execrl.rl.curriculum import CURRICULA, Curriculum
 from execrl.rl.losses import (
     ADVANTAGE_ONLY,
     LOSSES,
@@ -69,9 +70,12 @@ class TrainConfig:
     # (a drift diagnostic) every this many steps and leave it NaN in between.
     kl_every: int = 10
     levels: tuple[int, ...] = (1, 2, 3, 4)  # levels of the training split RL draws tasks from
+    curriculum: str = "uniform"  # how each step draws its tasks: execrl.rl.curriculum.CURRICULA
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "levels", tuple(self.levels))
+        if self.curriculum not in CURRICULA:
+            raise ValueError(f"unknown curriculum {self.curriculum!r}; known: {CURRICULA}")
         if self.method not in LOSSES:
             raise ValueError(f"unknown method {self.method!r}; known: {sorted(LOSSES)}")
         if self.reward not in REWARD_KINDS:
@@ -108,6 +112,7 @@ def train(
     if len(tasks) < config.tasks_per_step:
         raise ValueError(f"{len(tasks)} training tasks at levels {list(config.levels)}, fewer than tasks_per_step={config.tasks_per_step}")
     picker = random.Random(f"train:{config.method}:{config.reward}:{config.seed}")
+    curriculum = Curriculum(tasks, config.curriculum, config.group_size, picker)
     generator = torch.Generator().manual_seed(config.seed)
     metrics: list[dict[str, float]] = []
     timings: list[dict[str, float]] = []
@@ -115,12 +120,13 @@ def train(
         saved = load_checkpoint(checkpoint)
         if _resumable(saved[1], config, fingerprint):
             metrics, timings = _resume(policy, optimizer, picker, generator, saved)
+            curriculum.restore(saved[1]["curriculum"])
             log.info("resumed %s at step %d", checkpoint, len(metrics))
         else:
             log.info("ignoring %s: it was written for another config or starting point", checkpoint)
     for step in range(len(metrics), config.steps):
         started = time.perf_counter()
-        batch, draws = _draw_batch(policy, sandbox, tasks, config, picker, generator)
+        batch, draws = _draw_batch(policy, sandbox, curriculum, config, generator)
         rewards = _shaped_rewards(batch, config)
         advantages = group_advantages(rewards, config.group_size, scale=SCALE_ADVANTAGES[config.method])
         update_started = time.perf_counter()
@@ -135,15 +141,17 @@ def train(
         if progress:
             progress(step + 1, row)
         if (step + 1) % config.checkpoint_every == 0 or step + 1 == config.steps:
-            _save(policy, optimizer, picker, generator, metrics, timings, checkpoint, config, fingerprint)
+            _save(policy, optimizer, picker, curriculum, generator, metrics, timings, checkpoint, config, fingerprint)
     return metrics, timings
 
 
-def _draw_batch(policy, sandbox, tasks, config, picker, generator) -> tuple[Rollout, int]:
+def _draw_batch(policy, sandbox, curriculum: Curriculum, config, generator) -> tuple[Rollout, int]:
     def draw() -> Rollout:
-        chosen = picker.sample(list(tasks), config.tasks_per_step)
-        return collect(policy, sandbox, chosen, config.group_size, config.reward, config.max_new_tokens,
-                       config.temperature, config.top_p, generator)
+        chosen = curriculum.draw(config.tasks_per_step)
+        rollout = collect(policy, sandbox, chosen, config.group_size, config.reward, config.max_new_tokens,
+                          config.temperature, config.top_p, generator)
+        curriculum.observe(chosen, rollout.rewards)
+        return rollout
 
     if config.method != "dapo":
         return draw(), 1
@@ -231,6 +239,7 @@ def _batch_metrics(batch: Rollout, rewards: torch.Tensor, config: TrainConfig) -
         "hidden_pass": sum(hidden) / n,
         "hacking_rate": sum(v and not h for v, h in zip(visible, hidden)) / n,
         "completion_tokens": sum(len(c) for c in batch.completions) / n,
+        "level_mean": sum(task.level for task in batch.tasks) / n,
         "truncation_rate": sum(batch.truncated) / n,
     }
 
@@ -256,9 +265,11 @@ def _concat(parts: Sequence[Rollout]) -> Rollout:
     )
 
 
-def _save(policy, optimizer, picker, generator, metrics, timings, path: Path, config: TrainConfig, fingerprint: str) -> None:
+def _save(policy, optimizer, picker, curriculum, generator, metrics, timings, path: Path, config: TrainConfig,
+          fingerprint: str) -> None:
     extra = {"config": asdict(config), "fingerprint": fingerprint, "metrics": metrics, "timings": timings,
-             "picker_state": _jsonable_state(picker.getstate()), "generator_state": generator.get_state().tolist()}
+             "picker_state": _jsonable_state(picker.getstate()), "curriculum": curriculum.state(),
+             "generator_state": generator.get_state().tolist()}
     save_checkpoint(path, policy.model, optimizer, extra=extra, tokenizer=policy.tokenizer)
 
 
