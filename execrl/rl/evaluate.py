@@ -91,6 +91,24 @@ def evaluate(
     return pd.DataFrame(rows, columns=list(EPISODE_COLUMNS))
 
 
+def validation_pass(policy: Policy, sandbox: Sandbox, tasks: Sequence[ProceduralTask], config: EvalConfig,
+                    seed: int) -> dict[str, float]:
+    """Single-turn pass@1 on the hidden tier (the mean over tasks of each task's share of correct
+    samples), overall and per level: one point of a learning curve. The same ``seed`` at every point
+    of a run draws the same random numbers, so that points differ by the policy, not by luck."""
+    generator = torch.Generator().manual_seed(seed)
+    single = [t for t in evaluated_tasks(tasks, config.tasks_per_level) if t.variant == "single"]
+    solved: dict[str, list[bool]] = {}
+    for attempt in _first_turns(policy, sandbox, single, config, generator):
+        solved.setdefault(attempt.task.task_id, []).append(attempt.hidden.passed)
+    share = {task.task_id: sum(solved[task.task_id]) / len(solved[task.task_id]) for task in single}
+    point = {"hidden_pass_at_1": sum(share.values()) / len(share)}
+    for level in sorted({task.level for task in single}):
+        at_level = [share[task.task_id] for task in single if task.level == level]
+        point[f"hidden_pass_at_1_level_{level}"] = sum(at_level) / len(at_level)
+    return point
+
+
 class Attempt(NamedTuple):
     """One sampled program of an episode and its verdicts."""
 

