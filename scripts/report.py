@@ -131,6 +131,7 @@ def training_section(inputs, config: dict) -> dict:
         "by_level": by_level.to_dict("records"),
         "cost": read_json(inputs.train_benchmark), "cost_source": inputs.train_benchmark,
         "curves": curves_figure(inputs), "curves_source": inputs.training_curves_figure,
+        "learning": learning_figure(inputs), "learning_source": inputs.learning_curves_figure,
     }
 
 
@@ -145,6 +146,19 @@ def curves_figure(inputs) -> dict:
                "the hidden tests, and the visible but not the hidden ones; mean across seeds with the 95% t-interval "
                "band, cut to the values each can take. Each step draws new training tasks, so the curves are noisy.")
     return svg_figure(inputs.training_curves_figure, alt, caption)
+
+
+def learning_figure(inputs) -> dict:
+    """The learning-curves figure (drawn by rule training_curves) with its alt text and caption."""
+    curves = pd.read_parquet(inputs.learning_curves)
+    overall = curves[curves["metric"] == "hidden_pass_at_1"]
+    alt = "Line charts of validation pass@1 against rollouts consumed: " + "; ".join(
+        f"{method}/{reward_kind} from {g['mean'].iloc[0]:.1%} to {g['mean'].iloc[-1]:.1%} after {g['rollouts'].iloc[-1]} rollouts"
+        for (method, reward_kind), g in overall.groupby(["method", "reward"]))
+    caption = ("Learning curves: hidden-tier pass@1 on validation tasks (never trained on, never the test split) "
+               "against the rollouts each run had consumed, before the first step and at regular steps; all levels, "
+               "then each level; mean across seeds with the 95% t-interval band.")
+    return svg_figure(inputs.learning_curves_figure, alt, caption)
 
 
 def svg_figure(path: str, alt: str, caption: str) -> dict:

@@ -161,7 +161,8 @@ ANALYSIS_OUTPUTS = {
     "verification_paradox": {"overestimation": "overestimation.parquet", "hacking": "hacking.parquet",
                              "control": "reward_control.parquet", "control_summary": "reward_control_summary.parquet",
                              "figure": "paradox.svg", "hacking_figure": "hacking.svg"},
-    "training_curves": {"curves": "training_curves.parquet", "figure": "training_curves.svg"},
+    "training_curves": {"curves": "training_curves.parquet", "figure": "training_curves.svg",
+                        "learning": "learning_curves.parquet", "learning_figure": "learning_curves.svg"},
 }
 
 
@@ -178,7 +179,7 @@ def test_analysis_scripts(outputs):
     for rule, inputs in (("signal_quality", {"verdicts": verdicts, "episodes": episodes}),
                          ("complexity_progression", {"episodes": episodes}),
                          ("verification_paradox", {"verdicts": verdicts, "episodes": episodes, "metrics": metrics}),
-                         ("training_curves", {"metrics": metrics})):
+                         ("training_curves", {"metrics": metrics, "learning": [metrics[0].replace("metrics", "curve")]})):
         output = {name: analysis_path(outputs, rule, name) for name in ANALYSIS_OUTPUTS[rule]}
         load_script(rule).main(stand_in(input=inputs, output=output, params={"seed": 0}, log=[outputs / f"{rule}.log"]))
     quality = pd.read_parquet(analysis_path(outputs, "signal_quality", "quality"))
@@ -193,6 +194,10 @@ def test_analysis_scripts(outputs):
     curves = pd.read_parquet(analysis_path(outputs, "training_curves", "curves"))
     assert set(curves["metric"]) == {"reward_mean", "visible_pass", "hidden_pass", "hacking_rate"}
     assert list(curves[curves["metric"] == "reward_mean"]["step"]) == [1, 2]
+    learning = pd.read_parquet(analysis_path(outputs, "training_curves", "learning"))
+    overall = learning[learning["metric"] == "hidden_pass_at_1"]
+    assert list(overall["step"]) == [0, 1, 2] and list(overall["rollouts"]) == [0, 4, 8]
+    assert set(learning["metric"]) > {"hidden_pass_at_1"} and learning["mean"].between(0, 1).all()
     claims_inputs = {"signal_quality": analysis_path(outputs, "signal_quality", "quality"),
                      "progression": analysis_path(outputs, "complexity_progression", "progression"),
                      "decay_fits": analysis_path(outputs, "complexity_progression", "fits"),
@@ -388,6 +393,8 @@ def test_report_script_renders_the_numbers(outputs):
                 "claims": str(outputs / "analysis" / "claims.parquet"),
                 "training_curves": analysis_path(outputs, "training_curves", "curves"),
                 "training_curves_figure": analysis_path(outputs, "training_curves", "figure"),
+                "learning_curves": analysis_path(outputs, "training_curves", "learning"),
+                "learning_curves_figure": analysis_path(outputs, "training_curves", "learning_figure"),
             },
             output={"html": str(html_path)},
             params={"config": config, "benchmarks": str(outputs / "benchmarks")},
@@ -405,7 +412,7 @@ def test_report_script_renders_the_numbers(outputs):
     assert "Training: what RL with execution rewards adds to the warm start" in html
     assert "<tr><td>grpo_plus</td><td>outcome</td><td class=\"num\">1</td>" in html
     assert "<tr><td>grpo_plus-outcome-s0</td>" in html  # its training cost
-    assert html.count("<svg") == 2 + 2 + 5  # two mutation-score figures (the same file stands in for MBPP+), five analyses
+    assert html.count("<svg") == 2 + 2 + 6  # two mutation-score figures (the same file stands in for MBPP+), six analyses
     assert "Claims against measurements" in html and "unit tests are the most reliable signal" in html
     assert "\u2014 of the time" not in html  # the summary leaves out a precision no program defined
     assert "Verification paradox: passing weak tests, failing strong ones" in html

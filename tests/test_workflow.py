@@ -170,7 +170,7 @@ def test_analysis_outputs_of_a_full_run(finished_run):
     assert overestimation.loc[("HumanEval mutants", "visible"), "overestimation"] > 0
     claims = pd.read_parquet(analysis / "claims.parquet")
     assert claims["claim"].nunique() == len(CLAIMS)
-    for figure in ("signal_quality", "progression", "paradox", "hacking", "training_curves"):
+    for figure in ("signal_quality", "progression", "paradox", "hacking", "training_curves", "learning_curves"):
         assert (finished_run / f"results/figures/{figure}.svg").read_text().startswith("<svg")
 
 

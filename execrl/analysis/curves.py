@@ -1,4 +1,5 @@
-"""Training curves: a per-step metric of every run, as the mean across seeds with its t-interval."""
+"""Training curves: a per-step metric of every run, and each run's learning curve on validation
+tasks, as the mean across seeds with its t-interval."""
 
 from __future__ import annotations
 
@@ -27,3 +28,29 @@ def step_curves(metrics: dict[str, pd.DataFrame], columns: Sequence[str] = CURVE
         rows.append({"method": method, "reward": reward, "metric": metric, "step": int(step), "seeds": len(group),
                      "mean": mean, "low": low, "high": high})
     return pd.DataFrame(rows, columns=list(CURVE_COLUMNS))
+
+
+LEARNING_COLUMNS = {
+    "method": "string", "reward": "string",
+    "metric": "string: hidden_pass_at_1 (all levels) or hidden_pass_at_1_level_N",
+    "step": "int: training steps before the point (0: the warm start)",
+    "rollouts": "int: rollouts consumed by then, mean across seeds (DAPO draws more than it trains on)",
+    "seeds": "int: runs (seeds) with this point",
+    "mean": "float: mean across seeds", "low": "float: 95% t-interval across seeds (NaN for one seed)", "high": "float",
+}
+
+
+def learning_curves(curves: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per (method, reward, metric, step) from each run's ``curve.parquet``, keyed by run name:
+    validation pass@1 against the rollouts consumed."""
+    frames = [table.assign(method=parse_run(run)[0], reward=parse_run(run)[1]) for run, table in curves.items()]
+    metrics = sorted({c for table in curves.values() for c in table.columns if c.startswith("hidden_pass_at_1")})
+    long = pd.concat(frames).melt(id_vars=["method", "reward", "step", "rollouts"], value_vars=metrics,
+                                  var_name="metric").dropna(subset=["value"])
+    rows = []
+    for (method, reward, metric, step), group in long.groupby(["method", "reward", "metric", "step"], sort=True):
+        mean, low, high = seed_interval(group["value"])
+        rows.append({"method": method, "reward": reward, "metric": metric, "step": int(step),
+                     "rollouts": int(round(group["rollouts"].mean())), "seeds": len(group),
+                     "mean": mean, "low": low, "high": high})
+    return pd.DataFrame(rows, columns=list(LEARNING_COLUMNS))

@@ -61,6 +61,23 @@ def training_curves_figure(curves: pd.DataFrame) -> str:
     return line_panels(panels, "share of the step's samples (reward: mean)")
 
 
+def learning_curves_figure(curves: pd.DataFrame) -> str:
+    """Validation pass@1 against rollouts consumed: all levels, then each level."""
+    panels = []
+    metrics = ["hidden_pass_at_1"] + sorted(m for m in curves["metric"].unique() if m != "hidden_pass_at_1")
+    for metric in metrics:
+        lines = {f"{method}/{reward}": _by_rollouts(group)
+                 for (method, reward), group in curves[curves["metric"] == metric].groupby(["method", "reward"], sort=True)}
+        title = "all levels" if metric == "hidden_pass_at_1" else "level " + metric.rsplit("_", 1)[1]
+        panels.append((title, "rollouts consumed", lines))
+    return line_panels(panels, "hidden tests pass@1 (validation)")
+
+
+def _by_rollouts(group: pd.DataFrame) -> tuple[list, list, list, list]:
+    steps, mean, low, high = curve_with_band(group, "mean", (0.0, 1.0))
+    return group["rollouts"].tolist(), mean, low, high
+
+
 def hacking_figure(hacking: pd.DataFrame) -> str:
     lines = {f"{method}/{reward}": curve_with_band(group, "hacking_rate", (0.0, 1.0))
              for (method, reward), group in hacking.groupby(["method", "reward"], sort=True)}

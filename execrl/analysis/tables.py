@@ -15,7 +15,7 @@ def read_episodes(paths: Iterable[str]) -> pd.DataFrame:
 
 
 def read_run_metrics(paths: Iterable[str]) -> dict[str, pd.DataFrame]:
-    """Each run's per-step ``metrics.parquet``, by run name."""
+    """Each run's table (``metrics.parquet``, ``curve.parquet``) by run name: the folder it is in."""
     return {Path(path).parent.name: pd.read_parquet(path) for path in paths}
 
 

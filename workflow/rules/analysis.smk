@@ -121,12 +121,16 @@ rule claims:
 
 rule training_curves:
     """Per-step training reward, visible and hidden pass rates and hacking rate of every method and
-    reward, mean and t-interval across seeds."""
+    reward, and their learning curves on validation tasks, mean and t-interval across seeds."""
     input:
         metrics=RUN_METRICS,
+        learning=[f"{RESULTS}/train/{run}/curve.parquet" for run in TRAIN_RUNS],
     output:
         curves=f"{ANALYSIS}/training_curves.parquet",
         figure=report(f"{FIGURES}/training_curves.svg", caption="../../report/captions/training_curves.rst", category="Analyses"),
+        learning=f"{ANALYSIS}/learning_curves.parquet",
+        learning_figure=report(f"{FIGURES}/learning_curves.svg", caption="../../report/captions/learning_curves.rst",
+                               category="Analyses"),
     params:
         code=code(*ANALYSIS_CODE, "analysis/curves.py"),
     log:

@@ -32,6 +32,8 @@ rule report:
         claims=rules.claims.output.claims,
         training_curves=rules.training_curves.output.curves,
         training_curves_figure=rules.training_curves.output.figure,
+        learning_curves=rules.training_curves.output.learning,
+        learning_curves_figure=rules.training_curves.output.learning_figure,
         index=f"{TEMPLATE_DIR}/index.html.j2",
         templates=sorted(str(p) for p in Path(TEMPLATE_DIR).glob("*") if p.is_file()),
     output:
