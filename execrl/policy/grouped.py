@@ -12,10 +12,10 @@ saves).
 
 The random numbers are drawn as ``sampling.generate`` draws them (one uniform per original row per
 step, finished rows included) and a token is chosen from them by the same arithmetic
-(``sampling.choose_token``), so a seed gives the completions of the general path. Logits differ
-from it only by float rounding (attention sums the prompt's and the completion's terms in another
-order), which a test bounds; a token is then chosen differently only where a uniform falls within
-that rounding of a boundary of the cumulative distribution.
+(``sampling.choose_token``), so a seed gives the completions of the general path (a test checks it
+at three sampling settings). Logits differ from it only by float rounding (attention sums the
+prompt's and the completion's terms in another order), so a token could be chosen differently only
+where a uniform falls within that rounding of a boundary of the cumulative distribution.
 """
 
 from __future__ import annotations
