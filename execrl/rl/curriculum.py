@@ -3,25 +3,25 @@ its competence.
 
 A group's advantages are all zero when its G rewards are equal, so a task the policy always or never
 solves teaches nothing (arXiv 2512.07783: gains only under edge-of-competence training; DAPO's
-dynamic sampling discards such groups after paying for them). The ``adaptive`` curriculum keeps an
-estimate of each task's solve rate under the current policy, from the groups already sampled for
-it, and draws the tasks whose next group is most likely to carry a signal.
+dynamic sampling discards such groups after paying for them). The ``adaptive`` curriculum scores each
+task by how likely its next group is to carry a signal, P(informative) = P(not all G rewards equal),
+and draws tasks in proportion to that score raised to ``SHARPNESS`` (Gumbel top-k: without
+replacement, seeded).
 
-The estimate of a task's solve rate p is a Beta distribution: its level's pooled rate, worth
-``PRIOR_WEIGHT`` samples, plus the task's own outcomes. Every outcome counted is discounted by
-``DECAY`` per step since it was observed, so that estimates follow the policy as it learns (an old
-failure says less about today's policy than a new one). A task is worth drawing with probability
-P(informative) = 1 - p^G - (1 - p)^G, the chance that a group of G rewards is not all equal. Each
-step draws p from each task's Beta (Thompson sampling: tasks with few observations get tried) and
-takes the ``tasks_per_step`` tasks with the highest P(informative). Levels are pooled the same way,
-so a level the policy has started to solve (its pooled rate rising from near zero) draws its
-unseen tasks in, and the policy climbs levels as it learns.
+A task's score blends two estimates by how much is known of it. Its own: the expectation of
+1 - p^G - (1 - p)^G under a Beta posterior on its solve rate p from its own outcomes (Jeffreys prior).
+Its level's: the share of the level's groups that were informative. Not the level's mean solve
+rate: per-task rates are far from the mean (most tasks are solved always or never), so a level
+whose mean is 1/2 may still have mostly all-equal groups. Every count is discounted by ``DECAY`` per
+step, so that estimates follow the policy as it learns, and a level the policy starts to solve
+(its informative share rising) draws its unseen tasks in: the policy climbs levels as it learns.
 
 Rewards in [0, 1] (partial credit, process rewards) count as fractional successes.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 from execrl.tasks.procedural import ProceduralTask
 
 CURRICULA = ("uniform", "adaptive")
-PRIOR_WEIGHT = 2.0  # samples the level's pooled rate is worth in each task's estimate
 DECAY = 0.95  # per step, applied to every outcome counted so far
-LEVEL_FLOOR = 0.5  # pseudo-successes and -failures in each level's pooled count: a rate of 1/2 before any outcome
+SHARPNESS = 8.0  # a task is drawn in proportion to its score to this power
+UNSEEN_SHARE = 0.5  # a level's informative share before any of its groups is seen
 
 
 @dataclass
@@ -63,7 +63,7 @@ class Curriculum:
     group_size: int
     rng: random.Random
     per_task: dict[str, Counts] = field(default_factory=dict)
-    per_level: dict[int, Counts] = field(default_factory=dict)
+    per_level: dict[int, Counts] = field(default_factory=dict)  # groups: informative ones as successes
 
     def __post_init__(self) -> None:
         if self.kind not in CURRICULA:
@@ -72,9 +72,10 @@ class Curriculum:
     def draw(self, count: int) -> list[ProceduralTask]:
         if self.kind == "uniform":
             return self.rng.sample(list(self.tasks), count)
-        scored = [(self._informative(task), index) for index, task in enumerate(self.tasks)]
-        scored.sort(key=lambda pair: (-pair[0], pair[1]))
-        return [self.tasks[index] for _, index in scored[:count]]
+        keys = [(SHARPNESS * math.log(max(self.score(task), 1e-12)) - math.log(-math.log(self.rng.random() or 1e-300)),
+                 -index) for index, task in enumerate(self.tasks)]  # Gumbel top-k: sampling ∝ score^SHARPNESS
+        keys.sort(reverse=True)
+        return [self.tasks[-index] for _, index in keys[:count]]
 
     def observe(self, tasks: Sequence[ProceduralTask], rewards: Sequence[float]) -> None:
         """Discount what is known by one step, then count ``rewards`` (group-contiguous, one group of
@@ -84,24 +85,19 @@ class Curriculum:
         for i, task in enumerate(tasks):
             group = rewards[i * self.group_size:(i + 1) * self.group_size]
             self.per_task.setdefault(task.task_id, Counts()).add(group)
-            self.per_level.setdefault(task.level, Counts()).add(group)
+            informative = float(min(group) != max(group))
+            self.per_level.setdefault(task.level, Counts()).add([informative])
 
-    def estimate(self, task: ProceduralTask) -> tuple[float, float]:
-        """The Beta parameters of the task's solve rate under the current policy."""
-        level_a, level_b = self._level_prior(task.level)
-        own = self.per_task.get(task.task_id, Counts())
-        return level_a + own.successes, level_b + own.failures
-
-    def _level_prior(self, level: int) -> tuple[float, float]:
-        """The level's pooled rate as PRIOR_WEIGHT pseudo-samples (uniform before anything is seen there)."""
-        pooled = self.per_level.get(level, Counts())
-        rate = (pooled.successes + LEVEL_FLOOR) / (pooled.total + 2 * LEVEL_FLOOR)
-        return PRIOR_WEIGHT * rate, PRIOR_WEIGHT * (1 - rate)
-
-    def _informative(self, task: ProceduralTask) -> float:
-        a, b = self.estimate(task)
-        p = self.rng.betavariate(a, b)
-        return 1.0 - p**self.group_size - (1.0 - p) ** self.group_size
+    def score(self, task: ProceduralTask) -> float:
+        """P(the task's next group is informative): its own estimate and its level's, blended by how
+        many of its samples have been seen (G samples weigh as much as the level)."""
+        level = self.per_level.get(task.level, Counts())
+        level_share = (level.successes + UNSEEN_SHARE) / (level.total + 1.0)
+        own = self.per_task.get(task.task_id)
+        if own is None:
+            return level_share
+        weight = own.total / (own.total + self.group_size)
+        return weight * _informative(own.successes + 0.5, own.failures + 0.5, self.group_size) + (1 - weight) * level_share
 
     def state(self) -> dict:
         """What a resume point must hold to continue the same draws (the rng is saved by the caller)."""
@@ -113,3 +109,12 @@ class Curriculum:
     def restore(self, state: dict) -> None:
         self.per_task = {k: Counts(*v) for k, v in state["per_task"].items()}
         self.per_level = {int(k): Counts(*v) for k, v in state["per_level"].items()}
+
+
+def _informative(a: float, b: float, group_size: int) -> float:
+    """E[1 - p^G - (1 - p)^G] for p ~ Beta(a, b): the chance that G draws are not all equal."""
+    all_solved = all_failed = 1.0
+    for i in range(group_size):
+        all_solved *= (a + i) / (a + b + i)
+        all_failed *= (b + i) / (a + b + i)
+    return 1.0 - all_solved - all_failed
