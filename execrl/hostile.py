@@ -450,14 +450,14 @@ CATALOGUE: tuple[HostileCase, ...] = (
     """),
     _case("cpu_in_parallel_threads", "job_limits", """
         import hashlib, threading, time
-        data, start, cpu = bytes(8 << 20), time.monotonic(), time.process_time()
+        data, start = bytes(8 << 20), time.process_time()
         def burn():  # hashing releases the GIL: two threads spend CPU twice as fast as the clock runs
-            while time.monotonic() - start < 0.9:
+            while time.process_time() - start < 1.5:  # past the test's 1 s
                 hashlib.sha256(data).digest()
         threads = [threading.Thread(target=burn) for _ in range(2)]
         [t.start() for t in threads]
         [t.join() for t in threads]
-        return x + y if time.process_time() - cpu > 1.0 else x - y  # past the test's 1 s
+        return x + y
     """),
     _case("memfd_memory", "job_limits", """
         import os
