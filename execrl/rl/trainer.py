@@ -1,13 +1,15 @@
 """The RL loop: GRPO-family training of a policy rewarded by the sandbox, CleanRL-style (one loop,
 read top to bottom, every hyperparameter named in ``TrainConfig``).
 
-Each step: draw ``tasks_per_step`` training tasks, sample a group of ``group_size`` completions per
-task, judge them on every tier, turn the reward tier into advantages, then take
+Each step: draw ``tasks_per_step`` training tasks (uniformly, or by the adaptive curriculum of
+``execrl.rl.curriculum``), sample a group of ``group_size`` completions per task, judge them on
+every tier, turn the reward tier into advantages, then take
 ``updates_per_step`` optimiser steps on the batch (the first at ratio 1; later ones see the policy
 move, which is when clipping bites). DAPO first drops groups whose rewards are all equal and draws
 more until the batch is full (or ``dapo_max_draws`` is reached).
 
-A checkpoint (model, optimiser, random states, metrics so far) is written every
+Every ``validate_every`` steps the policy is measured on validation tasks: a learning curve.
+A checkpoint (model, optimiser, random states, curriculum, metrics and curve so far) is written every
 ``checkpoint_every`` steps; a run started again resumes from it and ends with the same metrics as an
 uninterrupted one. Metrics are deterministic; the seconds spent per phase live in a separate table.
 """
