@@ -112,11 +112,14 @@ def training_section(inputs, config: dict) -> dict:
     gains = pd.read_parquet(inputs.gains)
     single = gains[(gains["mode"] == "single_turn") & (gains["k"] == 1) & (gains["turns"] == 1)]
     overall = single[single["level"] == "all"]
+    paired = pd.read_parquet(inputs.task_gains)
+    paired = paired[paired["level"] == "all"].set_index(["method", "reward", "tier"])
     rows = []
     for (method, reward), group in overall.groupby(["method", "reward"], sort=False):
         by_tier = group.set_index("tier")
         rows.append({"method": method, "reward": reward, "seeds": int(by_tier.loc["visible", "seeds"]),
-                     "visible": by_tier.loc["visible"].to_dict(), "hidden": by_tier.loc["hidden"].to_dict()})
+                     "visible": by_tier.loc["visible"].to_dict(), "hidden": by_tier.loc["hidden"].to_dict(),
+                     "paired": {tier: paired.loc[(method, reward, tier)].to_dict() for tier in ("visible", "hidden")}})
     by_level = single[(single["level"] != "all") & (single["tier"] == "visible")]
     return {
         "parameters": read_json(inputs.pretrain_timings)["parameters"],
@@ -126,7 +129,7 @@ def training_section(inputs, config: dict) -> dict:
         "rl_levels": config["train"]["hyperparameters"]["levels"],
         "warm_start": pd.read_parquet(inputs.pretrain_metrics).iloc[-1].to_dict(),
         "warm_start_source": inputs.pretrain_metrics,
-        "gains": rows, "gains_source": inputs.gains,
+        "gains": rows, "gains_source": inputs.gains, "task_gains_source": inputs.task_gains,
         "warm_start_pass": {tier: float(frame["warm_start"].iloc[0]) for tier, frame in overall.groupby("tier")},
         "by_level": by_level.to_dict("records"),
         "cost": read_json(inputs.train_benchmark), "cost_source": inputs.train_benchmark,

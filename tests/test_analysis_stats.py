@@ -13,6 +13,7 @@ from execrl.analysis.stats import (
     difference,
     fit_decay,
     ratio,
+    seeds_and_tasks_bootstrap,
 )
 
 
@@ -92,3 +93,21 @@ def test_decay_fit_recovers_parameters_from_binomial_samples_and_sees_growth():
 def test_decay_fit_needs_two_lengths_and_some_success():
     assert np.isnan(fit_decay([2, 2], [0.3, 0.4]).rate)
     assert np.isnan(fit_decay([1, 2, 3], [0.0, 0.0, 0.0]).rate)
+
+
+def test_seeds_and_tasks_bootstrap_carries_both_sources_of_variance():
+    rng = np.random.default_rng(0)
+    task_effects = rng.normal(0.0, 0.2, size=200)  # tasks differ a lot; seeds agree: a gain of +0.05
+    agreeing = 0.05 + task_effects[None, :] + rng.normal(0.0, 0.01, size=(5, 200))
+    estimate = seeds_and_tasks_bootstrap(agreeing, seed=1)
+    assert estimate.value == pytest.approx(agreeing.mean())
+    # the task variance alone makes the interval about 2 * 1.96 * 0.2 / sqrt(200) = 0.055 wide, where a
+    # t-interval over the five seeds' means would be a hundredth of that
+    assert 0.04 < estimate.high - estimate.low < 0.07 and estimate.low > 0
+    seed_means = agreeing.mean(axis=1)
+    assert seed_means.std(ddof=1) * 2.78 / 5 ** 0.5 < (estimate.high - estimate.low) / 10
+    # seeds that disagree widen it too: no gain on average
+    disagreeing = rng.normal(0.0, 0.1, size=(5, 1)) + rng.normal(0.0, 0.01, size=(5, 200))
+    wide = seeds_and_tasks_bootstrap(disagreeing, seed=1)
+    assert wide.low < 0 < wide.high and wide.high - wide.low > 0.05
+    assert seeds_and_tasks_bootstrap(disagreeing, seed=1) == wide  # deterministic given the seed

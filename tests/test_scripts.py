@@ -142,11 +142,15 @@ def test_pretrain_train_evaluate_and_summary_scripts(outputs):
     episodes = pd.read_parquet(run / "eval_episodes.parquet")
     assert set(episodes["mode"]) == {"single_turn", "multi_step", "multi_turn"}
     load_script("training_summary").main(stand_in(
-        input={"summaries": [str(warm / "eval_summary.parquet"), str(run / "eval_summary.parquet")]},
-        output={"passes": str(outputs / "train" / "passes.parquet"), "gains": str(outputs / "train" / "gains.parquet")},
-        log=[outputs / "summary.log"]))
+        input={"summaries": [str(warm / "eval_summary.parquet"), str(run / "eval_summary.parquet")],
+               "episodes": [str(warm / "eval_episodes.parquet"), str(run / "eval_episodes.parquet")]},
+        output={"passes": str(outputs / "train" / "passes.parquet"), "gains": str(outputs / "train" / "gains.parquet"),
+                "task_gains": str(outputs / "train" / "task_gains.parquet")},
+        params={"seed": 0}, log=[outputs / "summary.log"]))
     gains = pd.read_parquet(outputs / "train" / "gains.parquet")
     assert set(gains["method"]) == {"grpo_plus"} and (gains["seeds"] == 1).all()
+    paired = pd.read_parquet(outputs / "train" / "task_gains.parquet")
+    assert set(paired["tier"]) == {"visible", "hidden"} and (paired["seeds"] == 1).all()
     passes = pd.read_parquet(outputs / "train" / "passes.parquet")
     assert passes["gain"].equals(passes["pass_at_k"] - passes["warm_start"])
     load_script("train_benchmark").main(stand_in(
@@ -394,6 +398,7 @@ def test_report_script_renders_the_numbers(outputs):
                 "training_curves": analysis_path(outputs, "training_curves", "curves"),
                 "training_curves_figure": analysis_path(outputs, "training_curves", "figure"),
                 "learning_curves": analysis_path(outputs, "training_curves", "learning"),
+                "task_gains": str(outputs / "train" / "task_gains.parquet"),
                 "learning_curves_figure": analysis_path(outputs, "training_curves", "learning_figure"),
             },
             output={"html": str(html_path)},

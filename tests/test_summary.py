@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from execrl.rl.summary import gain_table, parse_run, pass_table, run_name, seed_interval
+from execrl.rl.summary import gain_table, parse_run, pass_table, run_name, seed_interval, task_gains
 
 
 def summary(visible: float, hidden: float) -> pd.DataFrame:
@@ -57,3 +57,29 @@ def test_one_seed_has_no_interval_and_a_missing_baseline_is_named():
         pass_table({"grpo_plus-outcome-s0": summary(0.3, 0.1)})
     with pytest.raises(ValueError, match="no trained run"):
         pass_table({"pretrain": summary(0.3, 0.1)})
+
+
+def episodes(passes: dict[str, list[bool]]) -> pd.DataFrame:
+    """Single-turn episodes: task id -> hidden outcomes of its samples (visible = hidden here), plus a
+    multi-turn row that must be ignored."""
+    rows = [{"mode": "single_turn", "task_id": task, "level": 1 + int(task[1:]) % 2, "episode": e, "turn": 1,
+             "visible_pass": passed, "hidden_pass": passed} for task, outcomes in passes.items()
+            for e, passed in enumerate(outcomes)]
+    rows.append({"mode": "multi_turn", "task_id": "t0", "level": 1, "episode": 0, "turn": 2, "visible_pass": True,
+                 "hidden_pass": True})
+    return pd.DataFrame(rows)
+
+
+def test_task_gains_pair_each_run_with_the_warm_start_on_each_task():
+    warm = {f"t{i}": [False, False] for i in range(40)}
+    better = {f"t{i}": [True, i % 2 == 0] for i in range(40)}  # +75 points on every task, +0.5 or +1 each
+    table = task_gains({"pretrain": episodes(warm), "grpo_plus-outcome-s0": episodes(better),
+                        "grpo_plus-outcome-s1": episodes(better)}, seed=0).set_index(["tier", "level"])
+    row = table.loc[("hidden", "all")]
+    assert (row["seeds"], row["tasks"]) == (2, 40) and row["gain"] == pytest.approx(0.75)
+    assert row["resolved"] and 0.6 < row["low"] < 0.75 < row["high"] < 0.9
+    # seeds that agree exactly have a zero-width t-interval: what the tasks add is in the other one
+    assert row["seed_low"] == row["seed_high"] == pytest.approx(0.75)
+    assert table.loc[("hidden", "1"), "tasks"] == 20 and table.loc[("hidden", "1"), "gain"] == pytest.approx(1.0)
+    same = task_gains({"pretrain": episodes(warm), "grpo_plus-outcome-s0": episodes(warm)}, seed=0)
+    assert not same["resolved"].any() and (same["gain"] == 0).all()

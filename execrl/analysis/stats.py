@@ -1,5 +1,5 @@
-"""The statistics every analysis shares: a cluster bootstrap, AUC from score histograms, and the
-exponential decay fit.
+"""The statistics every analysis shares: a cluster bootstrap, a bootstrap over seeds and tasks,
+AUC from score histograms, and the exponential decay fit.
 
 Programs of one task are not independent (one task's mutants, or one task's samples, succeed or
 fail together), so intervals come from a cluster bootstrap: resample whole tasks with replacement.
@@ -62,6 +62,23 @@ def cluster_bootstrap(sums: np.ndarray, metric: Metric, seed: int, resamples: in
     tail = 100 * (1 - confidence) / 2
     low, high = np.percentile(draws, [tail, 100 - tail])
     return Estimate(value, float(low), float(high))
+
+
+def seeds_and_tasks_bootstrap(gains: np.ndarray, seed: int, resamples: int = RESAMPLES,
+                              confidence: float = CONFIDENCE) -> Estimate:
+    """The mean of a ``(seeds, tasks)`` matrix of paired gains (each seed's run against the warm start
+    on the same test task), with a percentile interval from resampling seeds and tasks, each with
+    replacement and independently: both sources of variance, where a t-interval across seeds sees
+    only the first and an interval over tasks only the second."""
+    if gains.ndim != 2 or gains.size == 0:
+        return Estimate(float("nan"), float("nan"), float("nan"))
+    n_seeds, n_tasks = gains.shape
+    seed_weights = resample_weights(n_seeds, resamples, seed)
+    task_weights = resample_weights(n_tasks, resamples, seed + 1)
+    draws = np.einsum("rs,st,rt->r", seed_weights, gains, task_weights) / (n_seeds * n_tasks)
+    tail = 100 * (1 - confidence) / 2
+    low, high = np.percentile(draws, [tail, 100 - tail])
+    return Estimate(float(gains.mean()), float(low), float(high))
 
 
 def ratio(numerator: int, denominator: int) -> Metric:

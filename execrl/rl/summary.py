@@ -1,5 +1,6 @@
 """What the training runs achieved: each run's test pass@k next to the warm start's, and the gain of
-each (method, reward) over the warm start with a 95% t-interval across seeds.
+each (method, reward) over the warm start with a 95% t-interval across seeds; and for single-turn
+pass@1, per-task paired gains with an interval from resampling seeds and tasks.
 
 A gain is measured per seed (run minus warm start, same test tasks and sampling seed) and then
 summarised across seeds, so the interval says how much the result depends on the seed, the
@@ -11,8 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 from scipy import stats
+
+from execrl.analysis.stats import seeds_and_tasks_bootstrap
 
 WARM_START = "pretrain"
 KEYS = ["mode", "turns", "tier", "level", "k"]
@@ -72,3 +76,45 @@ def gain_table(passes: pd.DataFrame) -> pd.DataFrame:
             "gain": mean, "gain_low": low, "gain_high": high, "seeds_gained": int((group["gain"] > 0).sum()),
         })
     return pd.DataFrame(rows)
+
+
+TASK_GAIN_COLUMNS = {
+    "method": "string", "reward": "string", "tier": "string: visible or hidden",
+    "level": "string: all or a composition depth",
+    "seeds": "int: runs (seeds)", "tasks": "int: test tasks (single-turn)",
+    "gain": "float: mean over seeds and tasks of (run's pass@1 - warm start's pass@1) on the same task",
+    "seed_low": "float: 95% t-interval across seeds of the per-seed mean gain (NaN for one seed)", "seed_high": "float",
+    "low": "float: 95% percentile interval, seeds and tasks resampled with replacement", "high": "float",
+    "resolved": "bool: that interval excludes zero",
+}
+
+
+def task_gains(episodes: Mapping[str, pd.DataFrame], seed: int) -> pd.DataFrame:
+    """Single-turn pass@1 gains over the warm start per (method, reward, tier, level), paired per test
+    task (same tasks, same sampling seed), from each run's ``eval_episodes`` keyed by run name."""
+    per_task = {name: _single_turn_pass(table) for name, table in episodes.items()}
+    warm = per_task.pop(WARM_START)
+    by_recipe: dict[tuple[str, str], list[str]] = {}
+    for name in sorted(per_task):
+        method, reward, _ = parse_run(name)
+        by_recipe.setdefault((method, reward), []).append(name)
+    rows = []
+    for (method, reward), names in by_recipe.items():
+        for tier in ("visible", "hidden"):
+            levels = [("all", warm.index)] + [(str(level), group.index) for level, group in warm.groupby("level")]
+            for level, tasks in levels:
+                gains = np.array([per_task[name].loc[tasks, tier] - warm.loc[tasks, tier] for name in names])
+                _, seed_low, seed_high = seed_interval(pd.Series(gains.mean(axis=1)))
+                estimate = seeds_and_tasks_bootstrap(gains, seed)
+                rows.append({"method": method, "reward": reward, "tier": tier, "level": level, "seeds": len(names),
+                             "tasks": len(tasks), "gain": estimate.value, "seed_low": seed_low, "seed_high": seed_high,
+                             "low": estimate.low, "high": estimate.high,
+                             "resolved": bool(estimate.low > 0 or estimate.high < 0)})
+    return pd.DataFrame(rows, columns=list(TASK_GAIN_COLUMNS))
+
+
+def _single_turn_pass(episodes: pd.DataFrame) -> pd.DataFrame:
+    """Per test task: its level and the share of its single-turn samples that pass each tier."""
+    single = episodes[episodes["mode"] == "single_turn"]
+    return single.groupby("task_id", sort=True).agg(level=("level", "first"), visible=("visible_pass", "mean"),
+                                                    hidden=("hidden_pass", "mean"))

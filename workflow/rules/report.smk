@@ -32,6 +32,7 @@ rule report:
         claims=rules.claims.output.claims,
         training_curves=rules.training_curves.output.curves,
         training_curves_figure=rules.training_curves.output.figure,
+        task_gains=rules.training_summary.output.task_gains,
         learning_curves=rules.training_curves.output.learning,
         learning_curves_figure=rules.training_curves.output.learning_figure,
         index=f"{TEMPLATE_DIR}/index.html.j2",

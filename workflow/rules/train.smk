@@ -99,14 +99,18 @@ rule evaluate:
 
 
 rule training_summary:
-    """Each run's test pass@k beside the warm start's; the gain per method and reward across seeds."""
+    """Each run's test pass@k beside the warm start's; the gain per method and reward across seeds,
+    and single-turn gains paired per task with an interval over seeds and tasks."""
     input:
         summaries=[f"{RESULTS}/train/{run}/eval_summary.parquet" for run in [WARM_START, *TRAIN_RUNS]],
+        episodes=[f"{RESULTS}/train/{run}/eval_episodes.parquet" for run in [WARM_START, *TRAIN_RUNS]],
     output:
         passes=f"{RESULTS}/train/passes.parquet",
         gains=f"{RESULTS}/train/gains.parquet",
+        task_gains=f"{RESULTS}/train/task_gains.parquet",
     params:
-        code=code("rl/summary.py"),
+        seed=config["seed"],
+        code=code("rl/summary.py", "analysis/stats.py"),
     log:
         f"{RESULTS}/logs/training_summary.log",
     benchmark:
