@@ -489,20 +489,27 @@ CATALOGUE: tuple[HostileCase, ...] = (
             os.mkdir(f"a{i}/locked", 0)
         return x - y
     """),
+    # (Each leaves its mess at the first test only: redone at each of the task's hundred tests, the
+    # job would run about as long as its wall-clock limit, and its verdict would depend on load.)
     _case("many_files", "leftovers", """
         import os
-        for i in range(20_000):
-            open(f"f{i}", "w").close()
+        if not os.path.exists("f0"):
+            try:
+                for i in range(20_000):
+                    open(f"f{i}", "w").close()
+            except OSError:  # the work dir's file limit
+                pass
         return x - y
     """),
     _case("fill_the_work_dir", "leftovers", """
         import os
-        for i in range(64):
-            try:
-                with open(f"big{i}", "wb") as fh:
-                    fh.write(b"x" * (15 << 20))
-            except OSError:
-                break
+        if not os.path.exists("big0"):
+            for i in range(64):
+                try:
+                    with open(f"big{i}", "wb") as fh:
+                        fh.write(b"x" * (15 << 20))
+                except OSError:  # the work dir's size limit
+                    break
         return x - y
     """),
     _case("fifo_link_and_lock", "leftovers", """
