@@ -27,7 +27,7 @@ import torch
 from torch import Tensor
 
 from execrl.policy.model import GPT, KVCache
-from execrl.policy.sampling import Generation, check_fits, check_sampling_args, choose_token, split_at_eos
+from execrl.policy.sampling import Generation, check_fits, check_generation_args, choose_token, split_at_eos
 
 # Compact the batch once the rows still generating are at most this share of it (measured on the
 # warm start with the default training config, 1 thread: 0.75 and 0.5 about equal; compacting at
@@ -79,14 +79,10 @@ def generate_grouped(
     pad_id: int,
 ) -> Generation:
     """``sampling.generate``'s completions for ``prompts``, by the faster path this module describes."""
-    check_sampling_args(temperature, top_p, generator)
+    check_generation_args(prompts, max_new_tokens, temperature, top_p, generator)
     check_fits(model, prompts, max_new_tokens)
     if not prompts:
         return Generation([], [])
-    if any(len(p) == 0 for p in prompts):
-        raise ValueError("every prompt needs at least one token (e.g. <bos>)")
-    if max_new_tokens < 1:
-        raise ValueError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
     was_training = model.training
     model.eval()
     try:

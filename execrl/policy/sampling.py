@@ -149,6 +149,16 @@ def sample_next_token(logits: Tensor, temperature: float, top_p: float, generato
     return choose_token(logits, temperature, top_p, uniform)
 
 
+def check_generation_args(prompts: Sequence[Sequence[int]], max_new_tokens: int, temperature: float, top_p: float,
+                          generator: torch.Generator | None) -> None:
+    """What every generation path refuses: an empty prompt, no token budget, bad sampling settings."""
+    if any(len(p) == 0 for p in prompts):
+        raise ValueError("every prompt needs at least one token (e.g. <bos>)")
+    if max_new_tokens < 1:
+        raise ValueError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
+    check_sampling_args(temperature, top_p, generator)
+
+
 def check_sampling_args(temperature: float, top_p: float, generator: torch.Generator | None) -> None:
     if temperature < 0:
         raise ValueError(f"temperature must be >= 0, got {temperature}")
@@ -199,13 +209,9 @@ def decode_loop(
     device: torch.device,
 ) -> Generation:
     """The sampling loop shared by every backend; ``step`` runs the model (cached or not)."""
+    check_generation_args(prompts, max_new_tokens, temperature, top_p, generator)
     if not prompts:
         return Generation([], [])
-    if any(len(p) == 0 for p in prompts):
-        raise ValueError("every prompt needs at least one token (e.g. <bos>)")
-    if max_new_tokens < 1:
-        raise ValueError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
-    check_sampling_args(temperature, top_p, generator)
     batch, width = len(prompts), max(len(p) for p in prompts)
     tokens = torch.full((batch, width + max_new_tokens), pad_id, dtype=torch.long, device=device)
     mask = torch.zeros_like(tokens)
@@ -440,6 +446,7 @@ __all__ = [
     "Policy",
     "StepFn",
     "check_fits",
+    "check_generation_args",
     "check_sampling_args",
     "choose_token",
     "completion_scores",
